@@ -1,0 +1,1 @@
+"""Bundled reference data (police forces, regions) and the converted sample practices."""

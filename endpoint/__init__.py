@@ -1,0 +1,54 @@
+"""practicebank's web endpoint: a Flask app factory and one blueprint per concern.
+
+``create_app`` builds a fresh app each call (nothing is global), so tests get an app around
+an in-memory store and the server gets one around the store on disk. Settings come from
+defaults in code, then ``PRACTICEBANK_*`` environment variables, then the mapping passed in.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from practicebank.loaders.store import PracticeStore, default_store_path
+
+from . import db, errors, pages, sparql
+
+#: Request bodies above this many bytes are refused with 413 (queries are short).
+DEFAULT_MAX_CONTENT_LENGTH = 1024 * 1024
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """A new endpoint app.
+
+    Keys: ``STORE`` (a ready :class:`PracticeStore`; tests pass an in-memory one),
+    ``STORE_PATH`` (the on-disk store opened on first use when ``STORE`` is absent),
+    ``MAX_CONTENT_LENGTH`` (bytes), and any Flask setting.
+    """
+    # An explicit instance path: Flask cannot guess one for a module under the
+    # ``practicebank`` namespace package when it is installed in editable mode.
+    app = Flask(__name__, instance_path=os.path.join(os.path.dirname(__file__), "instance"))
+    app.config.from_mapping(
+        STORE_PATH=default_store_path(),
+        MAX_CONTENT_LENGTH=DEFAULT_MAX_CONTENT_LENGTH,
+    )
+    app.config.from_prefixed_env("PRACTICEBANK")
+    # PRACTICEBANK_STORE is the CLI's store *path* variable, already read by
+    # default_store_path(); it must not pass for a store object.
+    if not isinstance(app.config.get("STORE", None), PracticeStore | None):
+        del app.config["STORE"]
+    if config:
+        app.config.from_mapping(config)
+    if isinstance(app.config.get("STORE"), str | os.PathLike):  # a path given as STORE
+        app.config["STORE_PATH"] = os.fspath(app.config.pop("STORE"))
+
+    errors.init_app(app)
+    db.init_app(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(sparql.bp)
+    return app
+
+
+__all__ = ["create_app"]

@@ -1,0 +1,147 @@
+"""One error shape for the endpoint, built by named constructors and rendered in one handler.
+
+Every error a client can see is ``{"error": "<short kind>", "message": "<what to do>"}`` with
+the right status, or the same two fields as one line of text/plain when the client prefers
+text. Views *raise* the constructors' results (they are werkzeug ``HTTPException`` objects),
+and :func:`init_app` registers one handler for every ``HTTPException``, so Flask's own 404,
+405, 413 and 500 come out in the same shape: never an HTML error page or a traceback.
+A 500 is reserved for faults of the store (or of code), and is always logged.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Flask, Response, current_app, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+#: Media types of the error shape itself (not of query results: those live in the format table).
+JSON_TYPE = "application/json"
+TEXT_TYPE = "text/plain"
+HTML_TYPE = "text/html"
+
+
+class EndpointError(HTTPException):
+    """An HTTP error with a short machine-readable kind and a sentence saying what to do."""
+
+    def __init__(
+        self,
+        code: int,
+        kind: str,
+        message: str,
+        *,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(description=message)
+        self.code = code
+        self.kind = kind
+        self.message = message
+        self.extra_headers = dict(headers or {})
+
+
+def bad_request(message: str, *, kind: str = "bad_request") -> EndpointError:
+    """400: the request itself is wrong (no query, bad parameter, syntax error)."""
+    return EndpointError(400, kind, message)
+
+
+def not_found(path: str) -> EndpointError:
+    """404: nothing is served at ``path``."""
+    return EndpointError(
+        404,
+        "not_found",
+        f"There is nothing at {path}. The SPARQL endpoint is at /sparql and the "
+        "landing page, with an example query, is at /.",
+    )
+
+
+def method_not_allowed(method: str, allowed: list[str]) -> EndpointError:
+    """405: the path exists but not for this method; the ``Allow`` header lists the others."""
+    allowed = sorted(set(allowed))
+    return EndpointError(
+        405,
+        "method_not_allowed",
+        f"{method} is not allowed here; use {' or '.join(allowed)}.",
+        headers={"Allow": ", ".join(allowed)},
+    )
+
+
+def not_acceptable(message: str) -> EndpointError:
+    """406: none of the types the client accepts can be produced for this answer."""
+    return EndpointError(406, "not_acceptable", message)
+
+
+def payload_too_large(limit: int | None) -> EndpointError:
+    """413: the request body is over ``MAX_CONTENT_LENGTH``."""
+    size = f"the limit of {limit} bytes" if limit else "the server's limit"
+    return EndpointError(
+        413,
+        "payload_too_large",
+        f"The request body is larger than {size}. Send a shorter query.",
+    )
+
+
+def unsupported_media_type(message: str) -> EndpointError:
+    """415: a POST body of a Content-Type the protocol does not define."""
+    return EndpointError(415, "unsupported_media_type", message)
+
+
+def internal_error(message: str | None = None) -> EndpointError:
+    """500: the store (or our code) failed; the caller must log the cause before raising."""
+    return EndpointError(
+        500,
+        "internal_error",
+        message
+        or "The server failed while answering; the fault has been logged. Try again later, "
+        "and tell the operator if it keeps happening.",
+    )
+
+
+def as_endpoint_error(exc: HTTPException) -> EndpointError:
+    """Our shape for any HTTP exception, including the ones Flask and werkzeug raise."""
+    if isinstance(exc, EndpointError):
+        return exc
+    code = exc.code or 500
+    if code == 404:
+        return not_found(request.path)
+    if code == 405:
+        return method_not_allowed(request.method, list(getattr(exc, "valid_methods", []) or []))
+    if code == 413:
+        return payload_too_large(current_app.config.get("MAX_CONTENT_LENGTH"))
+    if code >= 500:
+        return internal_error()
+    kind = (exc.name or "error").lower().replace(" ", "_").replace("'", "")
+    return EndpointError(code, kind, exc.description or exc.name or "The request failed.")
+
+
+def prefers_text() -> bool:
+    """True when the client ranks plain text (or HTML, as browsers do) above JSON."""
+    best = request.accept_mimetypes.best_match([JSON_TYPE, TEXT_TYPE, HTML_TYPE], JSON_TYPE)
+    return best != JSON_TYPE
+
+
+def error_response(error: EndpointError) -> Response:
+    """The response for ``error``: JSON by default, one line of text when text is preferred."""
+    if prefers_text():
+        body, mimetype = f"{error.kind}: {error.message}\n", TEXT_TYPE
+    else:
+        body, mimetype = (
+            json.dumps({"error": error.kind, "message": error.message}, ensure_ascii=False),
+            JSON_TYPE,
+        )
+    response = Response(body, status=error.code, mimetype=mimetype)
+    response.headers.update(error.extra_headers)
+    response.vary.add("Accept")
+    return response
+
+
+def handle_http_exception(exc: HTTPException) -> Response:
+    """The single error handler: every HTTP error, ours or Flask's, in one shape."""
+    if isinstance(exc, InternalServerError) and exc.original_exception is not None:
+        # Flask has already logged the traceback of an unhandled exception; say nothing of it.
+        return error_response(internal_error())
+    return error_response(as_endpoint_error(exc))
+
+
+def init_app(app: Flask) -> None:
+    """Register the handler for every HTTP error (404, 405, 413, 500 included)."""
+    app.register_error_handler(HTTPException, handle_http_exception)

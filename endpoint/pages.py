@@ -1,0 +1,49 @@
+"""Human-facing pages: the landing page at ``/`` and the ``/health`` probe.
+
+The landing page says what the dataset is, how big it is, and hands the visitor a query
+that works, in a form that submits straight to ``/sparql``. ``/health`` is for load
+balancers and the serve test: cheap, JSON, and it proves the store answers.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, render_template
+from practicebank.loaders.formats import of_kind
+from practicebank.loaders.namespaces import PREFIXES
+
+from .db import get_store
+
+bp = Blueprint("pages", __name__)
+
+EXAMPLE_PREFIXES = ("pb", "skos", "dcterms")
+EXAMPLE_BODY = """\
+SELECT ?title ?rating WHERE {
+  ?p a pb:Practice ;
+     dcterms:title ?title .
+  OPTIONAL { ?p pb:rating/pb:ratingValue/skos:prefLabel ?rating }
+}
+ORDER BY ?title
+LIMIT 10"""
+
+
+def example_query() -> str:
+    """Practices with their "Does it work?" rating label, prefixes from the namespace table."""
+    prefixes = "".join(f"PREFIX {name}: <{PREFIXES[name]}>\n" for name in EXAMPLE_PREFIXES)
+    return f"{prefixes}\n{EXAMPLE_BODY}\n"
+
+
+@bp.get("/")
+def index() -> str:
+    """The landing page: what practicebank is, its counts, and a query to start from."""
+    return render_template(
+        "index.html",
+        stats=get_store().stats(),
+        example=example_query(),
+        formats=of_kind("results"),
+    )
+
+
+@bp.get("/health")
+def health() -> Response:
+    """``{"status": "ok", "triples": N}`` once the store can be read."""
+    return jsonify(status="ok", triples=len(get_store().ox))

@@ -1,0 +1,1 @@
+"""SHACL shapes that every load into practicebank is validated against (Turtle files)."""
