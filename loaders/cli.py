@@ -149,15 +149,15 @@ def query(query, fmt, store_path) -> None:
             raise UsageProblem(f"The query is not valid SPARQL: {exc}") from exc
         is_graph = isinstance(results, ox.QueryTriples)
         chosen = formats.by_name(fmt or ("ttl" if is_graph else "json"))
-        if is_graph and chosen.rdf_format is None:
-            raise UsageProblem(f"--format {fmt} is for SELECT/ASK results; a graph needs one of "
-                               + ", ".join(formats.names("rdf")) + ".")
-        if not is_graph and chosen.results_format is None:
-            raise UsageProblem(f"--format {fmt} is for graphs; SELECT/ASK results need one of "
-                               + ", ".join(formats.names("results")) + ".")
-        out = results.serialize(format=chosen.rdf_format or chosen.results_format)
-        sys.stdout.buffer.write(out)
-        sys.stdout.flush()
+        target = chosen.rdf_format if is_graph else chosen.results_format
+        out = results.serialize(format=target) if target is not None else None
+        del results  # an unfinished iterator would keep the store (and its lock) open
+    if out is None:
+        kind, needs = ("a graph", "rdf") if is_graph else ("SELECT/ASK results", "results")
+        raise UsageProblem(f"--format {fmt} does not fit this query: {kind} need one of "
+                           + ", ".join(formats.names(needs)) + ".")
+    sys.stdout.buffer.write(out)
+    sys.stdout.flush()
 
 
 @main.command()

@@ -46,7 +46,8 @@ def convert_forces(rows: Iterable[Mapping[str, str]], *, file: str) -> Conversio
     for number, row in enumerate(rows, start=2):
         name = (row.get("name") or "").strip()
         if not name:
-            out.problems.append(Problem(WARNING, "Row has no force name; skipped.", file, number, "name"))
+            out.problems.append(
+                Problem(WARNING, "Row has no force name; skipped.", file, number, "name"))
             continue
         police_id = (row.get("data_police_uk_id") or "").strip()
         slug = force_slug(name, police_id)

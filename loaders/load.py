@@ -19,10 +19,10 @@ from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
 from . import __version__
 from .conversion import Conversion
+from .formats import by_name
 from .namespaces import GRAPH, ID, PB, slugify
 from .problems import Problem, ValidationFailed, errors
 from .readers import read_file, read_rdf
-from .formats import by_name
 from .resources import DEMO_BUNDLES, Bundle
 from .store import PracticeStore
 from .validation import validate_graph

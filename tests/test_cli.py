@@ -1,0 +1,121 @@
+"""The ``practicebank`` command as a user meets it: help, exit codes, reports, output."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from practicebank.loaders.cli import main
+from practicebank.loaders.store import PracticeStore
+
+PAGE = "https://www.college.police.uk/support-forces/practices/"
+COMMANDS = ["load", "validate", "query", "stats", "serve"]
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    return tmp_path / "store"
+
+
+def run(runner, *args):
+    return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.mark.parametrize("command", [None, *COMMANDS])
+def test_help_reads_well(runner, command):
+    result = run(runner, *([command] if command else []), "--help")
+    assert result.exit_code == 0
+    assert "Usage:" in result.output
+    if command is None:
+        for name in COMMANDS:
+            assert name in result.output
+
+
+def test_validate_exit_codes(runner, tmp_path, practices_csv):
+    assert run(runner, "validate", practices_csv).exit_code == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"title,does_it_work,source_url\nX,Brilliant,{PAGE}x\n", encoding="utf-8")
+    result = run(runner, "validate", bad)
+    assert result.exit_code == 1
+    assert "row 2" in result.output and "column does_it_work" in result.output
+    assert run(runner, "validate", tmp_path / "missing.csv").exit_code == 2
+    assert run(runner, "validate", practices_csv, "--strict").exit_code == 1
+
+
+def test_validate_json_report(runner, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"title,does_it_work,source_url\nX,Brilliant,{PAGE}x\n", encoding="utf-8")
+    result = run(runner, "validate", bad, "--report", "json")
+    problems = json.loads(result.stdout)
+    assert result.exit_code == 1
+    assert {"row": 2, "column": "does_it_work", "value": "Brilliant"}.items() <= problems[0].items()
+
+
+def test_load_then_query_as_csv(runner, store_path, practices_csv):
+    result = run(runner, "load", practices_csv, "--graph", "sample", "--store", store_path)
+    assert result.exit_code == 0, result.output
+    assert "into graph/sample" in result.output
+    query = ("PREFIX pb: <https://w3id.org/practicebank/def/> "
+             "SELECT (COUNT(?p) AS ?n) WHERE { ?p a pb:Practice }")
+    out = run(runner, "query", query, "--format", "csv", "--store", store_path)
+    assert out.exit_code == 0
+    assert list(csv.reader(io.StringIO(out.stdout))) == [["n"], ["28"]]
+
+
+def test_query_from_file_and_graph_formats(runner, store_path, practices_csv, tmp_path):
+    run(runner, "load", practices_csv, "--store", store_path)
+    rq = tmp_path / "q.rq"
+    rq.write_text("CONSTRUCT { ?p a <https://w3id.org/practicebank/def/Practice> } "
+                  "WHERE { ?p a <https://w3id.org/practicebank/def/Practice> }")
+    out = run(runner, "query", f"@{rq}", "--format", "nt", "--store", store_path)
+    assert out.exit_code == 0 and out.stdout.count("\n") == 28
+    wrong = run(runner, "query", f"@{rq}", "--format", "csv", "--store", store_path)
+    assert wrong.exit_code == 2 and "a graph need one of" in wrong.output
+    syntax = run(runner, "query", "SELEC nothing", "--store", store_path)
+    assert syntax.exit_code == 2 and "not valid SPARQL" in syntax.output
+
+
+def test_failed_load_exits_1_and_leaves_the_store_unchanged(runner, store_path, tmp_path):
+    good = tmp_path / "p.csv"
+    good.write_text(f"title,source_url\nKept,{PAGE}kept\n", encoding="utf-8")
+    assert run(runner, "load", good, "--store", store_path).exit_code == 0
+    with PracticeStore(store_path) as store:
+        before = {str(q) for q in store.ox}
+    good.write_text(f"title,does_it_work,source_url\nKept,Brilliant,{PAGE}kept\n",
+                    encoding="utf-8")
+    result = run(runner, "load", good, "--store", store_path)
+    assert result.exit_code == 1
+    assert "store is unchanged" in result.output
+    with PracticeStore(store_path) as store:
+        assert {str(q) for q in store.ox} == before
+
+
+def test_store_in_use_is_a_usage_error(runner, store_path, practices_csv):
+    holder = PracticeStore(store_path)
+    try:
+        result = run(runner, "stats", "--store", store_path)
+        assert result.exit_code == 2 and "in use" in result.output
+    finally:
+        holder.close()
+
+
+def test_stats_lists_counts_and_graphs(runner, store_path, practices_csv):
+    run(runner, "load", practices_csv, "--graph", "sample", "--store", store_path)
+    result = run(runner, "stats", "--store", store_path)
+    assert result.exit_code == 0
+    assert "practices" in result.output and "graph/sample" in result.output
+
+
+def test_store_path_from_environment(runner, store_path, practices_csv, monkeypatch):
+    monkeypatch.setenv("PRACTICEBANK_STORE", str(store_path))
+    assert run(runner, "load", practices_csv).exit_code == 0
+    assert (store_path).is_dir()
