@@ -16,7 +16,7 @@ import pyoxigraph as ox
 from . import __version__, formats
 from .load import ensure_demo, load_file, validate_files
 from .problems import ValidationFailed, errors, render_json, render_text
-from .readers import InputError
+from .readers import InputError, read_file
 from .store import DEFAULT_STORE_PATH, STORE_ENV, PracticeStore, StoreInUseError
 
 store_option = click.option(
@@ -124,6 +124,31 @@ def validate(files, fmt, strict, report) -> None:
         sys.exit(1)
     if report == "text":
         click.echo(f"{len(files)} file(s) valid ({len(problems)} warning(s)).", err=True)
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", metavar="FORMAT", help="Input format, as for load.")
+@click.option("--graph", default="data", show_default=True,
+              help="Graph name the output describes (its dcat:Dataset).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write Turtle here instead of stdout.")
+def convert(file, fmt, graph, output) -> None:
+    """Convert FILE (a practice or forces CSV, or RDF) to Turtle without loading it.
+
+    This is how data/sample-practices.ttl and data/reference.ttl are made from the shared
+    CSVs. Problems found while converting are printed; nothing is validated.
+    """
+    try:
+        _, conversion = read_file(file, format=fmt, graph_name=graph)
+    except InputError as exc:
+        raise UsageProblem(str(exc)) from exc
+    print_problems(conversion.problems, "text")
+    turtle = conversion.graph.serialize(format="turtle", encoding="utf-8")
+    if output:
+        output.write_bytes(turtle)
+    else:
+        sys.stdout.buffer.write(turtle)
 
 
 @main.command()

@@ -13,7 +13,7 @@ from practicebank.loaders.cli import main
 from practicebank.loaders.store import PracticeStore
 
 PAGE = "https://www.college.police.uk/support-forces/practices/"
-COMMANDS = ["load", "validate", "query", "stats", "serve"]
+COMMANDS = ["load", "validate", "convert", "query", "stats", "serve"]
 
 
 @pytest.fixture
@@ -119,3 +119,55 @@ def test_store_path_from_environment(runner, store_path, practices_csv, monkeypa
     monkeypatch.setenv("PRACTICEBANK_STORE", str(store_path))
     assert run(runner, "load", practices_csv).exit_code == 0
     assert (store_path).is_dir()
+
+
+def test_convert_regenerates_the_bundled_sample(runner, tmp_path, practices_csv):
+    from practicebank.loaders.resources import SAMPLE, bundle_graph
+    from rdflib import Graph
+    from rdflib.compare import isomorphic
+
+    out = tmp_path / "sample.ttl"
+    result = run(runner, "convert", practices_csv, "--graph", "sample", "-o", out)
+    assert result.exit_code == 0
+    assert isomorphic(Graph().parse(out), bundle_graph(SAMPLE))
+
+
+def test_serve_demo_answers_over_http(tmp_path):
+    """The README's first command, as a real process on a loopback port."""
+    import json
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.parse
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path / "serve.log"
+    with log.open("wb") as sink:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "practicebank.loaders.cli", "serve", "--demo", "--port",
+             str(port), "--store", str(tmp_path / "store")],
+            stdout=subprocess.DEVNULL, stderr=sink,
+        )
+    query = ("PREFIX pb: <https://w3id.org/practicebank/def/> SELECT "
+             "(COUNT(DISTINCT ?p) AS ?practices) (COUNT(DISTINCT ?f) AS ?forces) "
+             "WHERE { { ?p a pb:Practice } UNION { ?f a pb:PoliceForce } }")
+    url = f"http://127.0.0.1:{port}/sparql?" + urllib.parse.urlencode({"query": query})
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    row = json.load(response)["results"]["bindings"][0]
+                break
+            except OSError:
+                assert server.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, "server did not answer in 60 s"
+                time.sleep(0.3)
+        assert (row["practices"]["value"], row["forces"]["value"]) == ("28", "51")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
