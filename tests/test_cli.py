@@ -171,3 +171,22 @@ def test_serve_demo_answers_over_http(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_load_of_rdf_with_a_contact_email_exits_1_naming_node_path_and_message(
+        runner, store_path, tmp_path):
+    leak = tmp_path / "leak.ttl"
+    leak.write_text(f"""
+        <https://w3id.org/practicebank/id/practice/leak>
+            a <https://w3id.org/practicebank/def/Practice> ;
+            <http://purl.org/dc/terms/title> "Leak"@en ;
+            <http://www.w3.org/ns/prov#wasDerivedFrom> <{PAGE}leak> ;
+            <http://xmlns.com/foaf/0.1/mbox> <mailto:officer@example.police.uk> .""",
+                    encoding="utf-8")
+    result = run(runner, "load", leak, "--store", store_path)
+    assert result.exit_code == 1
+    assert "https://w3id.org/practicebank/id/practice/leak" in result.output
+    assert "http://xmlns.com/foaf/0.1/mbox" in result.output
+    assert "personal data" in result.output
+    with PracticeStore(store_path) as store:
+        assert len(store.ox) == 0

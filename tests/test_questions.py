@@ -18,12 +18,13 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from conftest import find_shared
 from practicebank.loaders.load import ensure_demo
 from practicebank.loaders.store import PracticeStore
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES = ROOT / "endpoint" / "queries"
-DOMAIN = ROOT.parent / "shared" / "domain"
+DOMAIN = find_shared() / "domain"
 CRIME_COUNTS = Path(__file__).resolve().parent / "fixtures" / "crime-counts.ttl"
 
 GRAPH = "https://w3id.org/practicebank/graph/"
@@ -66,16 +67,18 @@ EXTRA_TURTLE = """
 @prefix concept:     <https://w3id.org/practicebank/concept/> .
 @prefix dow:         <https://w3id.org/practicebank/concept/does-it-work/> .
 @prefix target:      <https://w3id.org/practicebank/concept/target-group/> .
+@prefix stage:       <https://w3id.org/practicebank/concept/stage/> .
 @prefix partner:     <https://w3id.org/practicebank/concept/partner-type/> .
 @prefix practice:    <https://w3id.org/practicebank/id/practice/> .
 @prefix assessment:  <https://w3id.org/practicebank/id/assessment/> .
 @prefix recognition: <https://w3id.org/practicebank/id/recognition/> .
 @prefix orgid:       <https://w3id.org/practicebank/id/organisation/> .
 
-# A.5 (education partner through a named organisation's classification) and A.7 (a partner
-# shared with the Autism passport scheme).
+# A.5 (education partner through a named organisation's classification), A.7 (a partner
+# shared with the Autism passport scheme) and A.4 (independently evaluated, not rated).
 practice:synthetic-school-liaison a pb:Practice ;
     dcterms:title "Synthetic school liaison practice (test fixture)"@en ;
+    pb:stage stage:independently-evaluated ;
     pb:targetGroup target:children-and-young-people ;
     pb:partner orgid:autism-guernsey , orgid:synthetic-academy .
 orgid:synthetic-academy a pb:Organisation ;
@@ -83,9 +86,10 @@ orgid:synthetic-academy a pb:Organisation ;
     org:classification partner:education .
 
 # A.1: "or better" must take in Worked (linked only from the assessment side) and leave out
-# Didn't work.
+# Didn't work. A.4: evaluated but rated, so not a candidate.
 practice:synthetic-worked a pb:Practice ;
-    dcterms:title "Synthetic practice that worked (test fixture)"@en .
+    dcterms:title "Synthetic practice that worked (test fixture)"@en ;
+    pb:stage stage:evaluated-locally .
 assessment:synthetic-worked a pb:RatingAssessment ;
     pb:assessedPractice practice:synthetic-worked ;
     pb:ratingScale concept:does-it-work ;
@@ -330,6 +334,14 @@ def test_q04_unrated_but_evaluated(demo: Loaded):
     (bike,) = rows
     assert local(bike["stage"]) == "evaluated-locally"
     assert bike["organisationName"] == "Merseyside Police"
+
+
+def test_q04_rated_practices_are_left_out(extended: PracticeStore):
+    rows = {row["title"]: local(row["stage"]) for row in run(extended, "04")}
+    assert rows == {
+        "Bike intelligence tool for serious acquisitive crime offences": "evaluated-locally",
+        "Synthetic school liaison practice (test fixture)": "independently-evaluated",
+    }, "the evaluated synthetic practice that has a rating (Worked) must not be listed"
 
 
 def test_q05_young_people_with_health_or_education_partner(demo: Loaded):
