@@ -1,8 +1,9 @@
 """practicebank's web endpoint: a Flask app factory and one blueprint per concern.
 
 ``create_app`` builds a fresh app each call (nothing is global), so tests get an app around
-an in-memory store and the server gets one around the store on disk. Settings come from
-defaults in code, then ``PRACTICEBANK_*`` environment variables, then the mapping passed in.
+an in-memory store and the server gets one around the store on disk. Settings come from the
+declared table in :mod:`.settings`: defaults, then a config file, then ``PRACTICEBANK_*``
+environment variables, then the mapping passed in (the ``serve`` flags, or a test's).
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from typing import Any
 from flask import Flask
 from practicebank.loaders.store import PracticeStore, default_store_path
 
-from . import db, errors, pages, sparql
+from . import db, errors, graph_store, metrics, pages, settings, sparql, update
 
 #: Request bodies above this many bytes are refused with 413 (queries are short).
-DEFAULT_MAX_CONTENT_LENGTH = 1024 * 1024
+DEFAULT_MAX_CONTENT_LENGTH = settings.BY_NAME["max_content_length"].default
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -25,7 +26,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     Keys: ``STORE`` (a ready :class:`PracticeStore`; tests pass an in-memory one),
     ``STORE_PATH`` (the on-disk store opened on first use when ``STORE`` is absent),
-    ``MAX_CONTENT_LENGTH`` (bytes), and any Flask setting.
+    ``CONFIG_FILE`` (a TOML file of settings), every setting of :data:`.settings.SETTINGS`
+    by its upper-case name (``QUERY_TIMEOUT``, ``WRITE_TOKEN`` …), and any Flask setting.
     """
     # An explicit instance path: Flask cannot guess one for a module under the
     # ``practicebank`` namespace package when it is installed in editable mode.
@@ -43,11 +45,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(config)
     if isinstance(app.config.get("STORE"), str | os.PathLike):  # a path given as STORE
         app.config["STORE_PATH"] = os.fspath(app.config.pop("STORE"))
+    app.config.update(settings.resolve(dict(config or {}),
+                                       config_file=app.config.get("CONFIG_FILE")))
 
     errors.init_app(app)
     db.init_app(app)
+    metrics.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(sparql.bp)
+    app.register_blueprint(update.bp)
+    app.register_blueprint(graph_store.bp)
     return app
 
 

@@ -11,6 +11,8 @@ A 500 is reserved for faults of the store (or of code), and is always logged.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
+from typing import Any
 
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -31,12 +33,14 @@ class EndpointError(HTTPException):
         message: str,
         *,
         headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(description=message)
         self.code = code
         self.kind = kind
         self.message = message
         self.extra_headers = dict(headers or {})
+        self.extra = dict(extra or {})  # more JSON fields (the problem report of a 422)
 
 
 def bad_request(message: str, *, kind: str = "bad_request") -> EndpointError:
@@ -85,6 +89,23 @@ def unsupported_media_type(message: str) -> EndpointError:
     return EndpointError(415, "unsupported_media_type", message)
 
 
+def validation_failed(problems: list) -> EndpointError:
+    """422: a write would break the shapes; ``problems`` is the report, as for a load."""
+    n = sum(p.is_error for p in problems)
+    return EndpointError(
+        422,
+        "validation_failed",
+        f"The write was refused and nothing was changed: {n} shape violation(s) in the data "
+        "graphs it touches. Each problem names the node, path and shape; fix them and retry.",
+        extra={"problems": [asdict(p) for p in problems]},
+    )
+
+
+def service_unavailable(message: str) -> EndpointError:
+    """503: every query worker is busy; the client may retry shortly."""
+    return EndpointError(503, "overloaded", message, headers={"Retry-After": "1"})
+
+
 def internal_error(message: str | None = None) -> EndpointError:
     """500: the store (or our code) failed; the caller must log the cause before raising."""
     return EndpointError(
@@ -125,7 +146,8 @@ def error_response(error: EndpointError) -> Response:
         body, mimetype = f"{error.kind}: {error.message}\n", TEXT_TYPE
     else:
         body, mimetype = (
-            json.dumps({"error": error.kind, "message": error.message}, ensure_ascii=False),
+            json.dumps({"error": error.kind, "message": error.message, **error.extra},
+                       ensure_ascii=False),
             JSON_TYPE,
         )
     response = Response(body, status=error.code, mimetype=mimetype)

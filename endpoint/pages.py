@@ -12,6 +12,7 @@ from practicebank.loaders.formats import of_kind
 from practicebank.loaders.namespaces import PREFIXES
 
 from .db import get_store
+from .runtime import get_runtime
 
 bp = Blueprint("pages", __name__)
 
@@ -45,5 +46,12 @@ def index() -> str:
 
 @bp.get("/health")
 def health() -> Response:
-    """``{"status": "ok", "triples": N}`` once the store can be read."""
-    return jsonify(status="ok", triples=len(get_store().ox))
+    """Liveness and readiness: ``{"status": "ok", "triples": N, "workers": n, "busy": b}``.
+
+    The triple count comes from the runtime's cache (a full count of a big store takes a
+    while), so a probe stays cheap; "ready" is false until the query workers are up.
+    """
+    runtime = get_runtime()
+    workers = runtime.executor.status()
+    ready = getattr(runtime.executor, "size", 0) <= workers["workers"]
+    return jsonify(status="ok", ready=ready, triples=runtime.stats()["triples"], **workers)

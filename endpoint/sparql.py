@@ -1,34 +1,51 @@
-"""The SPARQL 1.1 Protocol query operation at ``/sparql``.
+"""The SPARQL 1.1 Protocol at ``/sparql``: queries, updates posted there, and the service
+description when there is no query.
 
-The view only reads the protocol's three request shapes (GET ``?query=``, a urlencoded form
-POST, a direct POST of ``application/sparql-query``) into plain values; the work is in
-:func:`handle_query`, a function of the store, the query and a format chooser that is
-tested without any request. The query form decides the kind of answer: SELECT and ASK
-are negotiated among result formats (JSON by default), CONSTRUCT and DESCRIBE among RDF
-formats (Turtle by default). Reads are public, so every answer allows any origin.
+The view only reads the protocol's request shapes (GET ``?query=``, a urlencoded form POST,
+a direct POST of ``application/sparql-query``) into plain values. Content negotiation runs
+up front for both kinds of answer (results for SELECT/ASK, RDF for CONSTRUCT/DESCRIBE, each
+with an HTML table for browsers), because only the parser knows the query form; the query
+then runs as a :class:`~.jobs.QueryJob` on the app's executor (worker processes with a
+deadline for an on-disk store). Reads are public (CORS) and cacheable: GET answers carry an
+ETag and Last-Modified from the last committed write, and a matching conditional GET is a
+304 without running the query.
 """
 
 from __future__ import annotations
 
-import io
+import hashlib
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
 import pyoxigraph as ox
-from flask import Blueprint, Request, Response, current_app, request
-from practicebank.loaders.formats import Format, of_kind
+from flask import Blueprint, Request, Response, current_app, g, request
+from practicebank.loaders.formats import Format, by_name, of_kind
 from practicebank.loaders.store import PracticeStore
 from werkzeug.datastructures import MultiDict
 
-from .db import get_store
-from .errors import EndpointError, bad_request, internal_error, unsupported_media_type
+from .errors import (
+    EndpointError,
+    bad_request,
+    internal_error,
+    service_unavailable,
+    unsupported_media_type,
+)
+from .executors import InProcessExecutor, JobFailed, RWLock
+from .federation import Allowlist, plan_remote_calls
+from .jobs import JobError, QueryJob
 from .negotiation import FORM_TYPE, negotiate
+from .runtime import get_runtime
+from .sparql_text import query_hash
+from .workers import Overloaded
 
 bp = Blueprint("sparql", __name__)
 
 QUERY_TYPE = "application/sparql-query"
-ALLOWED_METHODS = "GET, POST, OPTIONS"
+UPDATE_TYPE = "application/sparql-update"
+ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
+HTML = by_name("html")
 
 #: Picks one format from those an answer can be written in (default first).
 Chooser = Callable[[Sequence[Format]], Format]
@@ -43,6 +60,23 @@ class ProtocolQuery:
     named_graphs: list[ox.NamedNode] | None
 
 
+def answer_formats(kind: str) -> list[Format]:
+    """What an answer of ``kind`` can be written in, default first, HTML last (so that
+    ``text/*`` still means CSV and only a browser's explicit ``text/html`` picks it)."""
+    return [*of_kind(kind), HTML]
+
+
+def choose_both(choose: Chooser) -> tuple[dict[str, str | None], dict[str, str]]:
+    """The chosen format name per kind of answer, and the 406 message for a kind that has none."""
+    formats, refusals = {}, {}
+    for kind in ("results", "rdf"):
+        try:
+            formats[kind] = choose(answer_formats(kind)).name
+        except EndpointError as exc:
+            formats[kind], refusals[kind] = None, exc.message
+    return formats, refusals
+
+
 def handle_query(
     store: PracticeStore,
     query: str,
@@ -51,46 +85,43 @@ def handle_query(
     default_graph: list[ox.NamedNode] | None = None,
     named_graphs: list[ox.NamedNode] | None = None,
 ) -> Response:
-    """Evaluate ``query`` on ``store`` and answer in the format ``choose`` picks.
+    """Evaluate ``query`` on ``store`` in this process and answer in the format ``choose`` picks.
 
-    ``choose`` gets the formats this query form can be written in, so the query is parsed
-    once and evaluated once. Raises the 400 (syntax), 406 (from ``choose``) or 500 (store
-    fault) errors of :mod:`.errors`.
+    The plain-function form of the protocol, tested without any request: no deadline worker,
+    no federation (SERVICE is refused). Raises the 400/406/500 errors of :mod:`.errors`.
     """
+    formats, refusals = choose_both(choose)
+    job = QueryJob(query, _iris(default_graph), _iris(named_graphs), formats=formats,
+                   refusals=refusals, remote=plan_remote_calls(query, Allowlist()))
     try:
-        results = store.query(query, default_graph=default_graph, named_graphs=named_graphs)
-    except SyntaxError as exc:
-        raise bad_request(
-            f"The query is not valid SPARQL: {exc}. Fix it at that line:column and send it again.",
-            kind="syntax_error",
-        ) from exc
-    except OSError as exc:
-        raise _store_fault(exc) from exc
-    if isinstance(results, ox.QueryTriples):
-        chosen = choose(of_kind("rdf"))
-        options = {"format": chosen.rdf_format}
-    else:
-        chosen = choose(of_kind("results"))
-        options = {"format": chosen.results_format}
-    # Evaluation is lazy and happens while serialising, so store faults surface here too.
-    # Writing into memory first means they still become a clean error, not half a body.
-    buffer = io.BytesIO()
-    try:
-        results.serialize(buffer, **options)
-    except OSError as exc:
-        raise _store_fault(exc) from exc
-    return Response(buffer.getvalue(), status=200, content_type=chosen.content_type)
+        answer = InProcessExecutor(store, RWLock()).run(job)
+    except JobFailed as failed:
+        raise job_error(failed.error) from None
+    return Response(b"".join(answer.body), status=200, content_type=answer.content_type)
 
 
-def _store_fault(exc: OSError) -> EndpointError:
-    current_app.logger.error("Query evaluation failed in the store: %s", exc, exc_info=exc)
-    return internal_error()
+def _iris(nodes: list[ox.NamedNode] | None) -> tuple[str, ...] | None:
+    return None if nodes is None else tuple(n.value for n in nodes)
+
+
+def job_error(error: JobError) -> EndpointError:
+    """The HTTP error for a failed job; store faults are logged and not shown."""
+    if error.code >= 500 and error.kind == "internal_error":
+        current_app.logger.error("Query evaluation failed: %s", error.message)
+        return internal_error()
+    return EndpointError(error.code, error.kind, error.message)
+
+
+# -- reading the request -----------------------------------------------------------------------
 
 
 def read_protocol_query(req: Request) -> ProtocolQuery:
     """The query and dataset of a GET (or HEAD), form POST or direct POST; else 400 or 415."""
     if req.method in ("GET", "HEAD"):
         params: MultiDict[str, str] = req.args
+        if "update" in params:
+            raise bad_request("Updates must be sent with POST (update=… in a form, or a body "
+                              f"of type {UPDATE_TYPE}), never with GET.")
         query = _single(params, "query")
     elif req.mimetype == FORM_TYPE:
         params = req.values  # the form body, plus anything left in the URL
@@ -102,18 +133,17 @@ def read_protocol_query(req: Request) -> ProtocolQuery:
                 f"A POST with Content-Type {QUERY_TYPE} carries the query as its body; "
                 "remove the query= parameter from the URL."
             )
-        query = _utf8_body(req)
+        query = utf8_body(req)
     else:
         raise unsupported_media_type(
-            f"A POST to /sparql must have Content-Type {QUERY_TYPE} (the query as the body) "
-            f"or {FORM_TYPE} (query=… in the body), not {req.mimetype or 'none'}."
+            f"A POST to /sparql must have Content-Type {QUERY_TYPE} (the query as the body), "
+            f"{UPDATE_TYPE} (an update as the body) or {FORM_TYPE} (query=… or update=… in "
+            f"the body), not {req.mimetype or 'none'}."
         )
-    default_graph = _graphs(params, "default-graph-uri")
-    named_graphs = _graphs(params, "named-graph-uri")
+    default_graph = graph_params(params, "default-graph-uri")
+    named_graphs = graph_params(params, "named-graph-uri")
     if named_graphs and default_graph is None:
         default_graph = []  # the protocol's dataset: only the graphs named, empty default
-    if query is not None and not query.strip():
-        query = None
     return ProtocolQuery(query, default_graph, named_graphs)
 
 
@@ -124,17 +154,27 @@ def _single(params: MultiDict[str, str], name: str) -> str | None:
     return values[0] if values else None
 
 
-def _utf8_body(req: Request) -> str:
+def single_param(params: MultiDict[str, str], name: str) -> str | None:
+    """The one value of ``name``; 400 when the request repeats it."""
+    return _single(params, name)
+
+
+def utf8_body(req: Request) -> str:
+    """The body as text; a charset other than UTF-8 is a 415, bytes that are not UTF-8 a 400."""
+    charset = req.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        raise unsupported_media_type(
+            f"The body must be UTF-8; charset={charset} is not supported. Send it as UTF-8.")
     try:
         return req.get_data(cache=False).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise bad_request(
-            f"The query body is not valid UTF-8 ({exc.reason} at byte {exc.start}). "
+            f"The body is not valid UTF-8 ({exc.reason} at byte {exc.start}). "
             "Send it encoded as UTF-8."
         ) from exc
 
 
-def _graphs(params: MultiDict[str, str], name: str) -> list[ox.NamedNode] | None:
+def graph_params(params: MultiDict[str, str], name: str) -> list[ox.NamedNode] | None:
     iris = params.getlist(name)
     if not iris:
         return None
@@ -149,31 +189,126 @@ def _graphs(params: MultiDict[str, str], name: str) -> list[ox.NamedNode] | None
     return nodes
 
 
+def requested_timeout(req: Request, maximum: float) -> float:
+    """The deadline for this query: ``timeout=`` seconds if given (never above ``maximum``)."""
+    value = req.args.get("timeout")
+    if value is None and req.mimetype == FORM_TYPE:
+        value = req.form.get("timeout")
+    if value is None:
+        return maximum
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1
+    if not seconds > 0:
+        raise bad_request(f"timeout={value} is not a positive number of seconds.")
+    return min(seconds, maximum)
+
+
 def no_query() -> Response:
-    """The answer to a request without a query (a service description will go here)."""
+    """The answer to a POST without a query."""
     raise bad_request(
         "No query was given. Send a SPARQL query as ?query=… in a GET, as query=… in a POST "
         f"with Content-Type {FORM_TYPE}, or as the body of a POST with Content-Type "
-        f"{QUERY_TYPE}.",
+        f"{QUERY_TYPE}. A GET without a query returns the service description.",
         kind="missing_query",
     )
 
 
-@bp.route("/sparql", methods=["GET", "POST", "OPTIONS"])
+def is_update(req: Request) -> bool:
+    """True for the protocol's update requests (a direct update, or update= in a form)."""
+    if req.method != "POST":
+        return False
+    if req.mimetype == UPDATE_TYPE:
+        return True
+    if req.mimetype == FORM_TYPE and "update" in req.form:
+        if "query" in req.form:
+            raise bad_request("Send either query= or update=, not both.")
+        return True
+    return False
+
+
+# -- the views ---------------------------------------------------------------------------------
+
+
+@bp.route("/sparql", methods=["GET", "HEAD", "POST", "OPTIONS"])
 def sparql() -> Response:
-    """The protocol's query operation (and the CORS preflight for it)."""
+    """The protocol's query operation, updates posted here, the service description and the
+    CORS preflight."""
     if request.method == "OPTIONS":
         return preflight()
+    if is_update(request):
+        from .update import handle_update_request
+
+        return handle_update_request()
     asked = read_protocol_query(request)
-    if asked.query is None:
+    if asked.query is None and request.method in ("GET", "HEAD"):
+        from .service_description import service_description_response
+
+        return service_description_response()
+    if asked.query is None or not asked.query.strip():
         return no_query()
-    return handle_query(
-        get_store(),
+    return answer_query(asked)
+
+
+def answer_query(asked: ProtocolQuery) -> Response:
+    """Run a query on the app's executor and answer it (or 304 for a fresh cached copy)."""
+    runtime = get_runtime()
+    config = current_app.config
+    g.query_hash = query_hash(asked.query)
+    cacheable = request.method in ("GET", "HEAD")
+    etag = None
+    if cacheable:
+        variant = hashlib.sha256(
+            f"{request.headers.get('Accept', '')}|{request.args.get('format', '')}".encode()
+        ).hexdigest()[:8]
+        etag = f"{runtime.freshness.tag}-{variant}"
+        if _not_modified(etag, runtime.freshness.last_modified):
+            response = Response(status=304)
+            _cache_headers(response, etag, runtime)
+            return response
+    timeout = requested_timeout(request, float(config["QUERY_TIMEOUT"]))
+    formats, refusals = choose_both(partial(negotiate, request))
+    job = QueryJob(
         asked.query,
-        partial(negotiate, request),
-        default_graph=asked.default_graph,
-        named_graphs=asked.named_graphs,
+        _iris(asked.default_graph),
+        _iris(asked.named_graphs),
+        formats=formats,
+        refusals=refusals,
+        base_iri=request.base_url,
+        remote=plan_remote_calls(asked.query, runtime.allowlist, base_iri=request.base_url),
+        deadline=g.get("started_wall", time.time()) + timeout,
+        service_timeout=float(config["SERVICE_TIMEOUT"]),
     )
+    started = time.monotonic()
+    try:
+        answer = runtime.executor.run(job)
+    except JobFailed as failed:
+        raise job_error(failed.error) from None
+    except Overloaded as exc:
+        raise service_unavailable(
+            f"All query workers are busy ({exc}). Retry in a moment.") from None
+    finally:
+        from .metrics import get_metrics
+
+        get_metrics().observe_query(time.monotonic() - started)
+    response = Response(answer.body, status=200, content_type=answer.content_type)
+    if cacheable:
+        _cache_headers(response, etag, runtime)
+    return response
+
+
+def _not_modified(etag: str, last_modified: float) -> bool:
+    if request.if_none_match:
+        return request.if_none_match.contains_weak(etag)
+    since = request.if_modified_since
+    return since is not None and since.timestamp() >= last_modified
+
+
+def _cache_headers(response: Response, etag: str, runtime) -> None:
+    response.set_etag(etag, weak=True)
+    response.headers["Last-Modified"] = runtime.freshness.http_date
+    response.headers["Cache-Control"] = "no-cache"  # revalidate: cheap, thanks to the ETag
 
 
 def preflight() -> Response:
@@ -182,14 +317,17 @@ def preflight() -> Response:
     del response.headers["Content-Type"]
     response.headers["Allow"] = ALLOWED_METHODS
     response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
-    response.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type"
+    response.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type, Authorization"
     response.headers["Access-Control-Max-Age"] = "86400"
     return response
 
 
-@bp.after_request
+@bp.after_app_request
 def public_read(response: Response) -> Response:
-    """Every /sparql answer (errors included) is public and varies with Accept."""
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.vary.add("Accept")
+    """Protocol answers (errors included) vary with Accept; reads are open to any origin."""
+    if request.path.startswith(("/sparql", "/update", "/store")):
+        response.vary.add("Accept")
+        if request.method in ("GET", "HEAD", "OPTIONS") or request.path == "/sparql":
+            response.headers["Access-Control-Allow-Origin"] = "*"
+            response.headers["Access-Control-Expose-Headers"] = "ETag, Last-Modified"
     return response

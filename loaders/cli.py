@@ -12,22 +12,26 @@ from pathlib import Path
 
 import click
 import pyoxigraph as ox
+from practicebank.endpoint.settings import click_options as endpoint_settings
+from practicebank.endpoint.settings import settings_from_flags
 
 from . import __version__, formats
-from .load import ensure_demo, load_file, validate_files
+from .engines import engine_names
+from .export import export_store
+from .load import ensure_demo, input_files, load_file, validate_files_report
 from .problems import ValidationFailed, errors, render_json, render_text
+from .progress import Progress
 from .readers import InputError, read_file
 from .store import DEFAULT_STORE_PATH, STORE_ENV, PracticeStore, StoreInUseError
+from .validation import Validation
 
 store_option = click.option(
     "--store", "store_path", envvar=STORE_ENV, default=DEFAULT_STORE_PATH, show_default=True,
     type=click.Path(file_okay=False, path_type=Path),
     help=f"Folder of the on-disk Oxigraph store (env {STORE_ENV}).",
 )
-report_option = click.option(
-    "--report", type=click.Choice(["text", "json"]), default="text", show_default=True,
-    help="How to print problems: a readable list, or JSON for tools.",
-)
+#: At most this many problems are printed one by one; the rest are counted by message.
+REPORT_LIMIT = 50
 
 
 class UsageProblem(click.UsageError):
@@ -64,66 +68,176 @@ def main() -> None:
     """
 
 
+def input_options(f):
+    """Options shared by load and validate (same names, same meaning)."""
+    for option in reversed([
+        click.option("--format", "fmt", metavar="FORMAT",
+                     help="Input format when the extension does not say: "
+                     + ", ".join(formats.readable_names())
+                     + ". Gzip (.gz) is recognised by itself."),
+        click.option("--strict", is_flag=True, help="Fail on warnings too."),
+        click.option("--by-lsoa", is_flag=True,
+                     help="Street-level crime: count per LSOA too, not only per force."),
+        click.option("--engine", type=click.Choice(engine_names()),
+                     help="SHACL engine (default: turbo where installed; pyshacl is the "
+                     "reference)."),
+        click.option("--report", type=click.Choice(["text", "json", "ttl"]), default="text",
+                     show_default=True,
+                     help="Problems as a readable list (stderr), as JSON (stdout), or the SHACL "
+                     "validation report as Turtle (stdout)."),
+        click.option("--shacl-report", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Also write the SHACL validation report as Turtle to this file."),
+        click.option("--drop-personal-data", "drop_personal", is_flag=True,
+                     help="RDF input: drop contact e-mails, telephones and people with a "
+                     "warning instead of refusing the file. (CSV and JSON readers always drop "
+                     "personal fields, with a warning.)"),
+    ]):
+        f = option(f)
+    return f
+
+
+def print_report(problems, report: str, validations=(), shacl_report: Path | None = None):
+    """Problems as asked: text on stderr, JSON or the SHACL report in Turtle on stdout."""
+    if report == "ttl" or shacl_report:
+        merged = merge_reports(problems, validations)
+        turtle = merged.serialize(format="turtle", encoding="utf-8")
+        if shacl_report:
+            shacl_report.write_bytes(turtle)
+        if report == "ttl":
+            sys.stdout.buffer.write(turtle)
+            sys.stdout.flush()
+            return
+    if report == "json":
+        click.echo(render_json(problems))
+    elif problems:
+        click.echo(render_text(problems, limit=REPORT_LIMIT), err=True)
+
+
+def merge_reports(problems, validations):
+    merged = Validation(problems=list(problems))
+    for validation in validations:
+        if validation is not None:
+            merged.reports += validation.reports
+    return merged.report_graph()
+
+
 @main.command()
 @click.argument("files", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+                type=click.Path(exists=True, path_type=Path))
 @click.option("--graph", help="Name of the graph to replace (graph/NAME). "
               "Default: the file name, e.g. practices.csv -> practices.")
-@click.option("--format", "fmt", metavar="FORMAT",
-              help="Input format when the extension does not say: csv, "
-              + ", ".join(formats.names("rdf")) + ".")
-@click.option("--strict", is_flag=True, help="Refuse the load on warnings too.")
+@input_options
 @click.option("--source-url", help="Where the file was downloaded from (kept as provenance).")
+@click.option("--licence", "--license", "licence", metavar="URL",
+              help="The licence of the source, e.g. the OGL v3 URL (kept as provenance).")
+@click.option("--dry-run", is_flag=True,
+              help="Validate and report the triples that would be added and removed; "
+              "change nothing.")
+@click.option("--force", is_flag=True,
+              help="Load even when the file is unchanged since the graph's last load.")
 @store_option
-@report_option
-def load(files, graph, fmt, strict, source_url, store_path, report) -> None:
-    """Validate FILES and load each into its own named graph.
+def load(files, graph, fmt, strict, by_lsoa, engine, report, shacl_report, drop_personal,
+         source_url, licence, dry_run, force, store_path) -> None:
+    """Validate FILES (or every file in a folder) and load each into its own named graph.
 
     Each file replaces its graph completely, in one transaction, and only if it passes
     validation: an invalid file changes nothing and exits 1 with a report of each
-    problem (file, row, column, node, path, shape message).
+    problem (file, row, column, node, path, value, shape message). A file whose checksum
+    matches the graph's last load is skipped.
     """
-    if graph and len(files) > 1:
+    paths = input_files(list(files))
+    if graph and len(paths) > 1:
         raise UsageProblem("--graph names one graph; load one file at a time with it.")
+    failure = None
     with open_store(store_path) as store:
-        for path in files:
+        if store.path is not None and getattr(store, "recovered", None):
+            click.echo(f"Undid an unfinished load of graph/{store.recovered} "
+                       "(the process was stopped before it committed).", err=True)
+        for path in paths:
             try:
-                result = load_file(store, path, graph=graph, format=fmt, strict=strict,
-                                   source_url=source_url)
-            except InputError as exc:
+                with Progress(path.name) as progress:
+                    result = load_file(store, path, graph=graph, format=fmt, strict=strict,
+                                       source_url=source_url, licence=licence, dry_run=dry_run,
+                                       force=force, by_lsoa=by_lsoa, engine=engine,
+                                       keep_reports=report == "ttl" or bool(shacl_report),
+                                       drop_personal=drop_personal, progress=progress)
+            except ValidationFailed as exc:
+                # Kept without the exception: its traceback would keep the store open.
+                failure = (path, exc.problems, getattr(exc, "validation", None))
+            except (InputError, ValueError) as exc:
                 raise UsageProblem(str(exc)) from exc
-            except ValidationFailed as failed:
-                print_problems(failed.problems, report)
-                click.echo(f"{path}: not loaded; the store is unchanged.", err=True)
-                sys.exit(1)
-            print_problems(result.problems, report)
-            click.echo(
-                f"{path}: {result.triples} triples into graph/{result.graph} "
-                f"(+{result.added} -{result.removed}).", err=True,
-            )
+            if failure is not None:
+                break
+            print_report(result.problems, report, [result.validation], shacl_report)
+            click.echo(describe(path, result), err=True)
+    if failure is not None:
+        path, problems, validation = failure
+        print_report(problems, report, [validation], shacl_report)
+        click.echo(f"{path}: not loaded; the store is unchanged.", err=True)
+        sys.exit(1)
+
+
+def describe(path: Path, result) -> str:
+    """One line on what a load did."""
+    if result.skipped:
+        return (f"{path}: unchanged since the last load of graph/{result.graph}; nothing to do "
+                "(--force loads it anyway).")
+    if result.dry_run:
+        return (f"{path}: valid; loading it would put {result.triples} triples into "
+                f"graph/{result.graph} (+{result.added} -{result.removed}). Nothing was changed "
+                "(--dry-run).")
+    return (f"{path}: {result.triples} triples into graph/{result.graph} "
+            f"(+{result.added} -{result.removed}; {result.focus} nodes validated).")
 
 
 @main.command()
 @click.argument("files", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", metavar="FORMAT", help="Input format, as for load.")
-@click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
-@report_option
-def validate(files, fmt, strict, report) -> None:
-    """Check FILES against the shapes without touching any store.
+                type=click.Path(exists=True, path_type=Path))
+@input_options
+def validate(files, fmt, strict, by_lsoa, engine, report, shacl_report,
+             drop_personal) -> None:
+    """Check FILES (or every file in a folder) against the shapes without touching any store.
 
     Exit 0 when valid, 1 when there are errors (or warnings with --strict).
     Files given together may refer to each other.
     """
     try:
-        problems = validate_files(list(files), format=fmt)
-    except InputError as exc:
+        with Progress("validating") as progress:
+            problems, validations = validate_files_report(
+                list(files), format=fmt, by_lsoa=by_lsoa, engine=engine,
+                keep_reports=report == "ttl" or bool(shacl_report),
+                drop_personal=drop_personal, progress=progress)
+    except (InputError, ValueError) as exc:
         raise UsageProblem(str(exc)) from exc
-    print_problems(problems, report)
+    print_report(problems, report, validations, shacl_report)
     if errors(problems) or (strict and problems):
         sys.exit(1)
     if report == "text":
-        click.echo(f"{len(files)} file(s) valid ({len(problems)} warning(s)).", err=True)
+        click.echo(f"{len(input_files(list(files)))} file(s) valid "
+                   f"({len(problems)} warning(s)).", err=True)
+
+
+@main.command()
+@click.option("--graph", help="Export only graph/NAME (default: every graph).")
+@click.option("--format", "fmt", type=click.Choice(["nq", "trig", "ttl", "nt"]),
+              default="nq", show_default=True,
+              help="nq or trig keep graph names; ttl and nt need --graph.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write here instead of stdout.")
+@store_option
+def export(graph, fmt, output, store_path) -> None:
+    """Write a graph, or the whole store, as N-Quads, TriG, Turtle or N-Triples.
+
+    Loading the export into an empty store gives the same triples (practicebank load
+    store.nq for one graph, or every graph with their names kept by nq/trig).
+    """
+    try:
+        with open_store(store_path) as store:
+            export_store(store, output if output else sys.stdout.buffer, graph=graph,
+                         format=fmt)
+    except ValueError as exc:
+        raise UsageProblem(str(exc)) from exc
+    sys.stdout.flush()
 
 
 @main.command()
@@ -203,10 +317,13 @@ def stats(store_path) -> None:
               help="First load the bundled ontology, vocabularies, reference and sample data "
               "into any graph that does not hold them yet.")
 @store_option
-def serve(host, port, demo, store_path) -> None:
+@endpoint_settings
+def serve(host, port, demo, store_path, config_file, **settings) -> None:
     """Serve the store as a SPARQL endpoint (http://HOST:PORT/sparql).
 
-    Uses the waitress production WSGI server. Stop it with Ctrl-C.
+    Uses the waitress production WSGI server; queries run in worker processes under a
+    deadline. Every setting is also an environment variable and a config-file key: see
+    docs/settings.md. Stop it with Ctrl-C.
     """
     from practicebank.endpoint import create_app
     from practicebank.endpoint.server import serve as run_server
@@ -215,7 +332,12 @@ def serve(host, port, demo, store_path) -> None:
     if demo:
         for result in ensure_demo(store):
             click.echo(f"loaded graph/{result.graph}: {result.triples} triples", err=True)
-    run_server(create_app({"STORE": store}), host=host, port=port)
+    try:
+        app = create_app({"STORE": store, "CONFIG_FILE": config_file,
+                          **settings_from_flags(settings)})
+    except ValueError as exc:
+        raise UsageProblem(str(exc)) from exc
+    run_server(app, host=host, port=port)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -60,6 +60,8 @@ def split_values(value: str | None, separator: str = ";") -> list[str]:
     """
     if is_absent(value):
         return []
+    if "(" not in value:  # the common case, without the bracket-aware scan
+        return [part.strip() for part in value.split(separator) if not is_absent(part)]
     parts, depth, current = [], 0, []
     for char in value:
         depth += (char == "(") - (char == ")")
@@ -72,11 +74,20 @@ def split_values(value: str | None, separator: str = ";") -> list[str]:
     return [part.strip() for part in parts if not is_absent(part)]
 
 
+def as_values(value: str | list | tuple | None) -> list[str]:
+    """The present values of a field: a CSV cell is split on ";", a JSON array is taken
+    item by item (an item may itself not be split: JSON needs no separator)."""
+    if isinstance(value, list | tuple):
+        return [str(item).strip() for item in value if not is_absent(str(item))]
+    return split_values(value)
+
+
 class ConceptIndex:
     """Every concept of every scheme, findable by any of its labels or its notation."""
 
     def __init__(self, vocabularies: Graph) -> None:
         self._index: dict[tuple[str, str], URIRef] = {}
+        self._found: dict[tuple[str, str], URIRef | None] = {}
         self._labels: dict[str, list[str]] = {}
         for concept, _, scheme_iri in vocabularies.triples((None, SKOS.inScheme, None)):
             name = str(scheme_iri).rsplit("/", 1)[-1]
@@ -91,9 +102,11 @@ class ConceptIndex:
         """The concept of ``scheme_name`` labelled ``label`` as written or, failing that,
         without its bracketed annotation ("Violence (other)" is a label; "South East (as
         displayed)" is not)."""
-        return self._index.get((scheme_name, normalise(label))) or self._index.get(
-            (scheme_name, normalise(clean(label)))
-        )
+        key = (scheme_name, label)
+        if key not in self._found:  # spreadsheets repeat the same few labels
+            self._found[key] = self._index.get((scheme_name, normalise(label))) or \
+                self._index.get((scheme_name, normalise(clean(label))))
+        return self._found[key]
 
     def labels(self, scheme_name: str) -> list[str]:
         """The preferred labels of a scheme, for "expected one of …" messages."""

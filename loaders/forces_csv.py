@@ -41,7 +41,7 @@ def convert_forces(rows: Iterable[Mapping[str, str]], *, file: str) -> Conversio
     out.describe_dataset(
         "reference", "UK police forces and their areas", URIRef("https://data.police.uk/api/forces")
     )
-    g = out.graph
+    g = out.triples
     regions = force_regions()
     for number, row in enumerate(rows, start=2):
         name = (row.get("name") or "").strip()
@@ -52,7 +52,7 @@ def convert_forces(rows: Iterable[Mapping[str, str]], *, file: str) -> Conversio
         police_id = (row.get("data_police_uk_id") or "").strip()
         slug = force_slug(name, police_id)
         force = ID[f"force/{slug}"]
-        out.rows[force] = (number, None)
+        out.add_row(force, number)
         g.add((force, RDF.type, PB.PoliceForce))
         g.add((force, RDF.type, PB.Organisation))  # stated, so queries need no reasoner
         g.add((force, SKOS.prefLabel, Literal(name, lang="en")))
@@ -74,5 +74,5 @@ def convert_forces(rows: Iterable[Mapping[str, str]], *, file: str) -> Conversio
             g.add((area, DCTERMS.identifier, Literal(code)))
             label = (row.get("ons_pfa_name") or "").strip() or name
             g.add((area, RDFS.label, Literal(label, lang="en")))
-            out.rows[area] = (number, "ons_pfa_code")
+            out.add_row(area, number, "ons_pfa_code")
     return out

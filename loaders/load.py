@@ -1,42 +1,77 @@
-"""Loading files into the store: read, validate, then replace one named graph at once.
+"""Loading files into the store: read, stage, validate, then commit one named graph at once.
 
-This is the library behind ``practicebank load``, ``validate`` and ``serve --demo``.
-A load that finds any error raises :class:`ValidationFailed` before the store is touched;
-a load that succeeds replaces ``graph/{name}`` and records PROV-O provenance in
-``graph/provenance`` in the same transaction.
+This is the library behind ``practicebank load``, ``validate`` and ``serve --demo``. A load:
+
+1. hashes the file; if the last committed load of the same graph read the same bytes, it
+   does nothing (``force=True`` loads anyway);
+2. reads it (:mod:`.readers`): RDF as it is, CSV and JSON through a converter;
+3. stages it with Oxigraph's bulk loader into a graph of its own: straight into the target
+   graph when that graph is empty (under the store's journal, see :mod:`.store`), else into
+   an in-memory scratch store next to a copy of the current graph, to compute the
+   difference; personal data is dropped and blank nodes are given IRIs there;
+4. validates the staged graph (:mod:`.validation`): every node a shape targets, or, when
+   the graph is replaced and was last validated with the same shapes, only the nodes the
+   difference touches (``strict`` and ``force`` validate everything);
+5. commits, or with any error (any problem with ``strict``) changes nothing and raises
+   :class:`ValidationFailed`; ``dry_run`` stops before committing and reports what would
+   change. Provenance (PROV-O) is written in the same transaction as the commit.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
-from . import __version__
-from .conversion import Conversion
-from .formats import by_name
-from .namespaces import GRAPH, ID, PB, slugify
-from .problems import Problem, ValidationFailed, errors
-from .readers import read_file, read_rdf
+from . import __version__, formats
+from .conversion import Conversion, TripleBuffer
+from .engines import cached_shapes
+from .namespaces import BASE, GRAPH, ID, PB, slugify
+from .personal import drop_personal_data
+from .problems import ERROR, Problem, ValidationFailed, errors
+from .progress import QUIET, Progress
+from .readers import read_input, read_rdf
 from .resources import DEMO_BUNDLES, Bundle
-from .store import PracticeStore
-from .validation import validate_graph
+from .store import PracticeStore, count_lines, difference, graph_node
+from .validation import Validation, focus_nodes, validate_graph, validate_store
+
+GENID = BASE + ".well-known/genid/"
+NEW = ox.NamedNode("urn:practicebank:staging:new")
+OLD = ox.NamedNode("urn:practicebank:staging:old")
 
 
 @dataclass
 class LoadResult:
-    """What one load did."""
+    """What one load did (or, with ``dry_run``, would do)."""
 
     graph: str
     triples: int
     added: int
     removed: int
     problems: list[Problem] = field(default_factory=list)
+    skipped: bool = False          # unchanged since the last load: nothing done
+    dry_run: bool = False
+    reader: str = ""
+    focus: int = 0                 # nodes validated
+    engine: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+    validation: Validation | None = None
+
+
+class LoadFailed(ValidationFailed):
+    """A load was refused; ``problems`` says why and ``validation`` has the SHACL reports."""
+
+    def __init__(self, problems: list[Problem], validation: Validation | None = None) -> None:
+        super().__init__(problems)
+        self.validation = validation
 
 
 def default_graph_name(path: Path) -> str:
@@ -44,10 +79,300 @@ def default_graph_name(path: Path) -> str:
     return slugify(path.name.split(".")[0]) or "data"
 
 
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def shapes_sha256() -> str:
+    """A checksum of the shapes, kept with each load: a graph validated with the same
+    shapes need only have its changes validated next time."""
+    return hashlib.sha256(cached_shapes().serialize(format="nt", encoding="utf-8")).hexdigest()
+
+
+def shapes_iri() -> str:
+    return f"urn:practicebank:shapes:sha256:{shapes_sha256()}"
+
+
+def input_files(paths: list[Path]) -> list[Path]:
+    """Files to load: each file named, and every loadable file in each folder named
+    (sorted, not recursive; hidden files and unknown extensions skipped)."""
+    found = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(
+                p for p in path.iterdir()
+                if p.is_file() and not p.name.startswith(".")
+                and formats.by_extension(formats.strip_compression(p.name)) is not None
+                and formats.by_extension(formats.strip_compression(p.name)).reader)
+        else:
+            found.append(path)
+    return found
+
+
+# -- loading --------------------------------------------------------------------------------
+
+def load_file(store: PracticeStore, path: Path, *, graph: str | None = None,
+              format: str | None = None, strict: bool = False, source_url: str | None = None,
+              licence: str | None = None, dry_run: bool = False, force: bool = False,
+              by_lsoa: bool = False, engine: str | None = None, keep_reports: bool = False,
+              drop_personal: bool = False, progress: Progress = QUIET) -> LoadResult:
+    """Validate ``path`` and, if it conforms, make it the whole of ``graph/{graph}``.
+
+    Personal data in RDF input is refused by the shapes (an error) unless ``drop_personal``
+    says to drop it with a warning; CSV and JSON readers always drop personal fields."""
+    started = _now()
+    name = graph or default_graph_name(path)
+    digest = file_sha256(path)
+    last = store.last_load(name)
+    if (not force and last is not None and last.get("sha") == digest
+            and store.has_graph(name)):
+        return LoadResult(name, store.graph_size(name), 0, 0, skipped=True, dry_run=dry_run)
+    clock = time.perf_counter()
+    reader, conversion = read_input(path, format=format, graph_name=name, by_lsoa=by_lsoa)
+    if conversion.rdf is not None:
+        stream, fmt = conversion.rdf
+        compressed = formats.compression_of(path.name) is not None
+        conversion.rdf = (progress.reader(stream, None if compressed else path.stat().st_size),
+                          fmt)
+    if errors(conversion.problems):
+        raise LoadFailed(conversion.problems)
+    activity = ID[f"load/{uuid.uuid4()}"]
+    fill = not dry_run and not store.has_graph(name)
+    try:
+        if fill:
+            staged = _fill(store, name, conversion, str(activity), str(path), drop_personal)
+        else:
+            # Only the changes are validated, unless the user asks for everything.
+            incremental = last if not (strict or force) else None
+            staged = _stage_replacement(store, name, conversion, str(path), incremental,
+                                        drop_personal)
+        timings = {"read": time.perf_counter() - clock}
+        clock = time.perf_counter()
+        progress.stage("validating", staged.focus_count(), unit="nodes")
+        validation = validate_store(
+            staged.store, staged.graph, focus=staged.focus, file=str(path),
+            outside=outside_of(store, name), rows=conversion.rows,
+            locate=conversion.locate, engine=engine, keep_reports=keep_reports,
+            progress=progress.step)
+        progress.close()
+        timings["validate"] = time.perf_counter() - clock
+        problems = conversion.problems + staged.problems + validation.problems
+        if errors(problems) or (strict and problems):
+            raise LoadFailed(problems, validation)
+    except BaseException:
+        if fill:
+            store.abandon_fill(name)
+        raise
+    finally:
+        if conversion.rdf is not None and hasattr(conversion.rdf[0], "close"):
+            conversion.rdf[0].close()
+    result = LoadResult(name, staged.size, staged.added, staged.removed, problems,
+                        dry_run=dry_run, reader=reader, focus=validation.focus,
+                        engine=validation.engine, timings=timings, validation=validation)
+    if dry_run:
+        return result
+    clock = time.perf_counter()
+    prov = provenance(activity, name=name, filename=path.name, digest=digest, reader=reader,
+                      started=started, source_url=source_url, licence=licence,
+                      added=staged.added, removed=staged.removed)
+    if fill:
+        store.commit_fill(name, provenance=prov)
+    else:
+        store.apply_change(name, added=staged.added_nt, removed=staged.removed_nt,
+                           provenance=prov)
+        store.flush()
+    result.timings["commit"] = time.perf_counter() - clock
+    return result
+
+
+@dataclass
+class Staged:
+    """Where the new content of a graph sits while it is validated, and how it differs
+    from the graph's current content."""
+
+    store: ox.Store
+    graph: ox.NamedNode
+    size: int
+    added: int
+    removed: int
+    added_nt: bytes = b""
+    removed_nt: bytes = b""
+    focus: list[str] | None = None     # None: every targeted node
+    problems: list[Problem] = field(default_factory=list)
+
+    def focus_count(self) -> int | None:
+        return None if self.focus is None else len(self.focus)
+
+
+def _fill(store: PracticeStore, name: str, conversion: Conversion, activity: str,
+          file: str, drop_personal: bool) -> Staged:
+    """Stage straight into the empty target graph (the fast path; journaled)."""
+    data, fmt = conversion.payload()
+    try:
+        store.fill_graph(name, data, format=fmt, load=activity)
+    except SyntaxError as exc:
+        raise LoadFailed([_syntax_problem(exc, fmt, file)]) from exc
+    target = graph_node(name)
+    problems = drop_personal_data(store.ox, target, file=file) if drop_personal else []
+    if conversion.may_have_blank_nodes():
+        skolemize(store.ox, target)
+    size = store.graph_size(name)
+    return Staged(store.ox, target, size, size, 0, problems=problems)
+
+
+def _stage_replacement(store: PracticeStore, name: str, conversion: Conversion, file: str,
+                       last: dict[str, str] | None, drop_personal: bool) -> Staged:
+    """Stage in an in-memory scratch store beside a copy of the current graph."""
+    scratch = ox.Store()
+    data, fmt = conversion.payload()
+    try:
+        _bulk(scratch, NEW, data, fmt)
+    except SyntaxError as exc:
+        raise LoadFailed([_syntax_problem(exc, fmt, file)]) from exc
+    problems = drop_personal_data(scratch, NEW, file=file) if drop_personal else []
+    if conversion.may_have_blank_nodes():
+        skolemize(scratch, NEW)
+    if store.has_graph(name):
+        scratch.bulk_load(store.dump(format=ox.RdfFormat.N_TRIPLES, graph=name),
+                          format=ox.RdfFormat.N_TRIPLES, to_graph=OLD)
+    added_nt = difference(scratch, NEW, OLD)
+    removed_nt = difference(scratch, OLD, NEW)
+    size = int(next(iter(scratch.query(
+        f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {NEW} {{ ?s ?p ?o }} }}")))["n"].value)
+    focus = None
+    if last is not None and last.get("shapes") == shapes_iri():
+        focus = touched(scratch, added_nt + removed_nt, outside_of(store, name))
+    return Staged(scratch, NEW, size, count_lines(added_nt), count_lines(removed_nt),
+                  added_nt, removed_nt, focus, problems)
+
+
+def touched(scratch: ox.Store, changed_nt: bytes, outside=None) -> list[str]:
+    """The nodes of the new graph whose validation a change can affect: the subjects of
+    changed triples and the nodes pointing at them (their ``sh:class`` checks look one
+    step ahead). The rest of the graph was validated when it was loaded."""
+    if not changed_nt:
+        return []
+    changes = ox.Store()
+    changes.load(changed_nt, format=ox.RdfFormat.N_TRIPLES)
+    subjects = {q.subject.value for q in changes if isinstance(q.subject, ox.NamedNode)}
+    found = set(subjects)
+    for start in range(0, len(subjects), 500):
+        chunk = " ".join(f"<{s}>" for s in sorted(subjects)[start:start + 500])
+        found.update(row["s"].value for row in scratch.query(
+            f"SELECT DISTINCT ?s WHERE {{ VALUES ?x {{ {chunk} }} GRAPH {NEW} {{ ?s ?p ?x }} "
+            "FILTER isIRI(?s) }"))
+    return focus_nodes(scratch, NEW, outside, among=found)
+
+
+def _bulk(store: ox.Store, graph: ox.NamedNode, data, fmt: ox.RdfFormat) -> None:
+    if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
+        store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, graph)
+                          for q in ox.parse(data, format=fmt))
+    else:
+        store.bulk_load(data, format=fmt, to_graph=graph)
+
+
+def skolemize(store: ox.Store, graph: ox.NamedNode) -> int:
+    """Give blank nodes IRIs (RDF 1.1 §3.5 ``.well-known/genid/``), so that every node can
+    be validated, named in a report, and removed again by a later load."""
+    rows = list(store.query(f"SELECT ?s ?p ?o WHERE {{ GRAPH {graph} {{ ?s ?p ?o "
+                            "FILTER (isBlank(?s) || isBlank(?o)) } }"))
+    if not rows:
+        return 0
+    names: dict[str, ox.NamedNode] = {}
+
+    def iri(term):
+        if isinstance(term, ox.BlankNode):
+            return names.setdefault(term.value, ox.NamedNode(GENID + uuid.uuid4().hex))
+        return term
+
+    for row in rows:
+        store.remove(ox.Quad(row["s"], row["p"], row["o"], graph))
+    store.extend(ox.Quad(iri(r["s"]), r["p"], iri(r["o"]), graph) for r in rows)
+    return len(names)
+
+
+def outside_of(store: PracticeStore, name: str):
+    """Types the rest of the store (every graph but ``graph/{name}``) states for IRIs; None
+    when no other graph holds data (a fresh store), which spares validation the lookups."""
+    if not store.ox.query(f"ASK {{ GRAPH ?g {{ ?s ?p ?o }} FILTER (?g != {graph_node(name)}) }}"):
+        return None
+
+    def types(iris: list[str]) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
+        for iri, kind in store.types_of(iris, excluding=name):
+            found.setdefault(iri, set()).add(kind)
+        return found
+
+    return types
+
+
+def _syntax_problem(exc: SyntaxError, fmt: ox.RdfFormat, file: str) -> Problem:
+    fmt_name = next((f.name for f in formats.FORMATS if f.rdf_format == fmt), str(fmt))
+    return Problem(ERROR, f"Not valid {fmt_name}: {exc}".strip(), file)
+
+
+# -- validating without a store -----------------------------------------------------------------
+
+def validate_files(paths: list[Path], *, format: str | None = None, by_lsoa: bool = False,
+                   engine: str | None = None, keep_reports: bool = False,
+                   drop_personal: bool = False, progress: Progress = QUIET) -> list[Problem]:
+    """Every problem in the files, without touching any store. Files given together may
+    refer to each other: each is validated with the others' types as context."""
+    return validate_files_report(paths, format=format, by_lsoa=by_lsoa, engine=engine,
+                                 keep_reports=keep_reports, drop_personal=drop_personal,
+                                 progress=progress)[0]
+
+
+def validate_files_report(paths: list[Path], *, format: str | None = None,
+                          by_lsoa: bool = False, engine: str | None = None,
+                          keep_reports: bool = False, drop_personal: bool = False,
+                          progress: Progress = QUIET) -> tuple[list[Problem], list[Validation]]:
+    scratch = PracticeStore()
+    problems: list[Problem] = []
+    staged: list[tuple[Path, str, Conversion]] = []
+    for path in input_files(paths):
+        name = f"file-{len(staged)}"
+        _, conversion = read_input(path, format=format, graph_name=default_graph_name(path),
+                                   by_lsoa=by_lsoa)
+        problems += conversion.problems
+        data, fmt = conversion.payload()
+        try:
+            scratch.fill_graph(name, data, format=fmt, load=name)
+        except SyntaxError as exc:
+            problems.append(_syntax_problem(exc, fmt, str(path)))
+            continue
+        finally:
+            if hasattr(data, "close"):
+                data.close()
+        if drop_personal:
+            problems += drop_personal_data(scratch.ox, graph_node(name), file=str(path))
+        skolemize(scratch.ox, graph_node(name))
+        staged.append((path, name, conversion))
+    validations = []
+    for path, name, conversion in staged:
+        if errors(conversion.problems):
+            continue
+        validation = validate_store(scratch.ox, graph_node(name), file=str(path),
+                                    outside=outside_of(scratch, name), rows=conversion.rows,
+                                    locate=conversion.locate, engine=engine,
+                                    keep_reports=keep_reports, progress=progress.step)
+        problems += validation.problems
+        validations.append(validation)
+    return problems, validations
+
+
+# -- compatibility and bundles ------------------------------------------------------------------
+
 def check(conversion: Conversion, *, file: str, strict: bool = False,
           context: Graph | None = None) -> list[Problem]:
-    """Conversion problems plus SHACL problems; raise ValidationFailed if any is an error
-    (or, with ``strict``, any warning)."""
+    """Conversion problems plus SHACL problems of a small conversion held in memory;
+    raise ValidationFailed if any is an error (or, with ``strict``, any warning)."""
     problems = list(conversion.problems)
     if not errors(problems) and len(conversion.graph):
         problems += validate_graph(conversion.graph, file=file, rows=conversion.rows,
@@ -57,27 +382,9 @@ def check(conversion: Conversion, *, file: str, strict: bool = False,
     return problems
 
 
-def validate_files(paths: list[Path], *, format: str | None = None) -> list[Problem]:
-    """Every problem in the files, without touching any store. Each file is validated with
-    the others as context, so a file may refer to things another one describes."""
-    conversions = [(p, read_file(p, format=format, graph_name=default_graph_name(p))[1])
-                   for p in paths]
-    problems: list[Problem] = []
-    for path, conversion in conversions:
-        others = Graph()
-        for other_path, other in conversions:
-            if other_path != path:
-                others += other.graph
-        try:
-            problems += check(conversion, file=str(path), context=others)
-        except ValidationFailed as failed:
-            problems += failed.problems
-    return problems
-
-
 def store_context(store: PracticeStore, graph: Graph, replacing: str) -> Graph:
     """The types the store already knows for the IRIs ``graph`` points at, outside the
-    graph being replaced (it is about to go): enough for ``sh:class`` checks across graphs."""
+    graph being replaced: enough for ``sh:class`` checks across graphs."""
     objects = {str(o) for o in graph.objects() if isinstance(o, URIRef)}
     context = Graph()
     for s, t in store.types_of(objects, excluding=replacing):
@@ -85,29 +392,41 @@ def store_context(store: PracticeStore, graph: Graph, replacing: str) -> Graph:
     return context
 
 
-def load_file(store: PracticeStore, path: Path, *, graph: str | None = None,
-              format: str | None = None, strict: bool = False,
-              source_url: str | None = None) -> LoadResult:
-    """Validate ``path`` and, if it conforms, make it the whole of ``graph/{graph}``."""
-    started = _now()
-    name = graph or default_graph_name(path)
-    data = path.read_bytes() if path.is_file() else b""
-    reader, conversion = read_file(path, format=format, graph_name=name)
-    problems = check(conversion, file=str(path), strict=strict,
-                     context=store_context(store, conversion.graph, name))
-    return _commit(store, conversion.graph, name, path.name, data, reader, started,
-                   problems, source_url)
-
-
 def load_bundle(store: PracticeStore, bundle: Bundle, *, validate: bool = True) -> LoadResult:
     """Load one of the bundled files into its graph (validated like any other load)."""
     started = _now()
     data = bundle.read_bytes()
-    conversion = read_rdf(data, by_name("ttl"), file=bundle.filename)
-    context = store_context(store, conversion.graph, bundle.graph)
-    problems = check(conversion, file=bundle.filename, context=context) if validate else []
-    return _commit(store, conversion.graph, bundle.graph, bundle.filename, data, "bundle",
-                   started, problems, None)
+    conversion = read_rdf(data, formats.by_name("ttl"), file=bundle.filename)
+    activity = ID[f"load/{uuid.uuid4()}"]
+    digest = hashlib.sha256(data).hexdigest()
+    if store.has_graph(bundle.graph):
+        staged = _stage_replacement(store, bundle.graph, conversion, bundle.filename, None,
+                                    drop_personal=False)
+    else:
+        staged = _fill(store, bundle.graph, conversion, str(activity), bundle.filename,
+                       drop_personal=False)
+    problems: list[Problem] = []
+    try:
+        if validate:
+            problems = validate_store(
+                staged.store, staged.graph, file=bundle.filename,
+                outside=outside_of(store, bundle.graph)).problems
+            if errors(problems):
+                raise LoadFailed(problems)
+    except BaseException:
+        if staged.store is store.ox:
+            store.abandon_fill(bundle.graph)
+        raise
+    prov = provenance(activity, name=bundle.graph, filename=bundle.filename, digest=digest,
+                      reader="bundle", started=started, added=staged.added,
+                      removed=staged.removed)
+    if staged.store is store.ox:
+        store.commit_fill(bundle.graph, provenance=prov)
+    else:
+        store.apply_change(bundle.graph, added=staged.added_nt, removed=staged.removed_nt,
+                           provenance=prov)
+    return LoadResult(bundle.graph, staged.size, staged.added, staged.removed, problems,
+                      reader="bundle")
 
 
 def ensure_demo(store: PracticeStore) -> list[LoadResult]:
@@ -115,21 +434,15 @@ def ensure_demo(store: PracticeStore) -> list[LoadResult]:
     return [load_bundle(store, b) for b in DEMO_BUNDLES if not store.has_graph(b.graph)]
 
 
-def _commit(store: PracticeStore, graph: Graph, name: str, filename: str, data: bytes,
-            reader: str, started: datetime, problems: list[Problem],
-            source_url: str | None) -> LoadResult:
-    ntriples = graph.serialize(format="nt", encoding="utf-8")
-    activity = ID[f"load/{uuid.uuid4()}"]
-    digest = hashlib.sha256(data).hexdigest()
-    # Counts are only known after staging; the provenance is written with the swap.
-    prov = _provenance(activity, name, filename, digest, reader, started, source_url)
-    added, removed = store.replace_graph(name, ntriples, provenance=_counts(prov, activity))
-    return LoadResult(name, len(graph), added, removed, problems)
+# -- provenance -------------------------------------------------------------------------------
 
-
-def _provenance(activity: URIRef, name: str, filename: str, digest: str, reader: str,
-                started: datetime, source_url: str | None) -> Graph:
-    g = Graph()
+def provenance(activity: URIRef, *, name: str, filename: str, digest: str, reader: str,
+               started: datetime, added: int, removed: int, source_url: str | None = None,
+               licence: str | None = None) -> str:
+    """PROV-O for one load, as N-Triples for ``graph/provenance``: the activity, the source
+    file it used (name, SHA-256, where it came from, its licence), the shapes it was
+    validated with, the graph it generated, the software, times and counts."""
+    g = TripleBuffer()
     target = GRAPH[name]
     source = URIRef(f"urn:sha256:{digest}")
     agent = ID[f"software/practicebank/{__version__}"]
@@ -140,29 +453,25 @@ def _provenance(activity: URIRef, name: str, filename: str, digest: str, reader:
     g.add((activity, PB.targetGraph, target))
     g.add((activity, PROV.generated, target))
     g.add((activity, PROV.startedAtTime, Literal(started, datatype=XSD.dateTime)))
+    g.add((activity, PROV.endedAtTime, Literal(_now(), datatype=XSD.dateTime)))
+    g.add((activity, PB.triplesAdded, Literal(added)))
+    g.add((activity, PB.triplesRemoved, Literal(removed)))
     g.add((activity, PROV.wasAssociatedWith, agent))
     g.add((activity, DCTERMS.description, Literal(f"reader: {reader}")))
+    g.add((activity, DCTERMS.conformsTo, URIRef(shapes_iri())))
     g.add((target, PROV.wasGeneratedBy, activity))
     g.add((source, RDF.type, PB.SourceFile))
+    g.add((source, RDF.type, PROV.Entity))
     g.add((source, DCTERMS.title, Literal(filename)))
     g.add((source, PB.sha256, Literal(digest)))
     if source_url:
         g.add((source, DCTERMS.source, URIRef(source_url)))
+        g.add((source, PROV.atLocation, URIRef(source_url)))
+    if licence:
+        g.add((source, DCTERMS.license, URIRef(licence)))
     g.add((agent, RDF.type, PROV.SoftwareAgent))
     g.add((agent, RDFS.label, Literal(f"practicebank {__version__}")))
-    return g
-
-
-def _counts(prov: Graph, activity: URIRef):
-    """Provenance N-Triples, finished with the end time and counts once they are known."""
-
-    def finish(added: int, removed: int) -> str:
-        prov.add((activity, PROV.endedAtTime, Literal(_now(), datatype=XSD.dateTime)))
-        prov.add((activity, PB.triplesAdded, Literal(added)))
-        prov.add((activity, PB.triplesRemoved, Literal(removed)))
-        return prov.serialize(format="nt")
-
-    return finish
+    return g.ntriples().decode("utf-8")
 
 
 def _now() -> datetime:

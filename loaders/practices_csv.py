@@ -18,7 +18,7 @@ from datetime import datetime
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, SKOS, XSD
 
-from .concepts import ConceptIndex, bundled_index, clean, is_absent, is_hedged, split_values
+from .concepts import ConceptIndex, as_values, bundled_index, clean, is_absent, is_hedged
 from .conversion import Conversion
 from .namespaces import ID, PB, SCHEMA, concept, scheme, slugify
 from .organisations import OrganisationIndex, bundled_organisations
@@ -62,6 +62,18 @@ RECOGNISED_BY = {
     "police-star-fund": "opcsa",
 }
 RATED_BY = ID["organisation/college-of-policing"]
+#: Controlled fields: (our field, property, concept scheme).
+MULTI_VALUED = (
+    ("purpose", PB.purpose, "purpose"),
+    ("topics", PB.topic, "topic"),
+    ("target_group", PB.targetGroup, "target-group"),
+    ("partners", PB.partnerType, "partner-type"),
+)
+SINGLE_VALUED = (
+    ("stage", PB.stage, "stage"),
+    ("scale", PB.scale, "scale"),
+    ("region", PB.region, "region"),
+)
 
 _COLLEGE_PAGE = re.compile(
     r"^https://(?:www\.college\.police\.uk|production\.copweb\.aws\.college\.police\.uk)"
@@ -129,7 +141,7 @@ class PracticeConverter:
         vocab = vocabularies if vocabularies is not None else bundle_graph(VOCABULARIES)
         self.recognition_class = dict(vocab.subject_objects(PB.recognitionClass))
         self.out = Conversion()
-        self.g = self.out.graph
+        self.g = self.out.triples
         self.columns: dict[str, str] = {}
         self.slugs: dict[str, int] = {}
 
@@ -160,9 +172,19 @@ class PracticeConverter:
             self.convert_row(number, values)
         return self.out
 
+    def convert_records(self, records: Iterable[tuple[int, Mapping[str, object]]],
+                        graph_name: str) -> Conversion:
+        """Records already keyed by our field names (JSON), numbered as the caller counts."""
+        self.columns = {name: name for name in COLUMNS}
+        self.out.describe_dataset(graph_name, "Crime-reduction practices")
+        for number, record in records:
+            self.convert_row(number, record)
+        return self.out
+
     # -- one row -------------------------------------------------------------------------
 
-    def convert_row(self, n: int, v: Mapping[str, str | None]) -> None:
+    def convert_row(self, n: int, v: Mapping[str, str | list[str] | None]) -> None:
+        """One practice from ``v`` (our field names; CSV cells or JSON values)."""
         g = self.g
         title = None if is_absent(v.get("title")) else (v.get("title") or "").strip()
         urls = self.source_urls(n, v.get("source_url"))
@@ -175,7 +197,7 @@ class PracticeConverter:
             return
         self.slugs[slug] = n
         practice = ID[f"practice/{slug}"]
-        self.out.rows[practice] = (n, None)
+        self.out.add_row(practice, n)
         g.add((practice, RDF.type, PB.Practice))
         g.add((practice, DCTERMS.identifier, Literal(slug)))
         if title:
@@ -194,28 +216,19 @@ class PracticeConverter:
                 g.add((practice, PB.sourceKind, Literal(kind)))
 
         self.rating(n, practice, slug, v.get("rating"), urls)
-        for fieldname, prop, scheme_name in (
-            ("purpose", PB.purpose, "purpose"),
-            ("topics", PB.topic, "topic"),
-            ("target_group", PB.targetGroup, "target-group"),
-            ("partners", PB.partnerType, "partner-type"),
-        ):
-            for value in split_values(v.get(fieldname)):
+        for fieldname, prop, scheme_name in MULTI_VALUED:
+            for value in as_values(v.get(fieldname)):
                 self.link_concept(n, practice, prop, scheme_name, fieldname, value)
-        for fieldname, prop, scheme_name in (
-            ("stage", PB.stage, "stage"),
-            ("scale", PB.scale, "scale"),
-            ("region", PB.region, "region"),
-        ):
+        for fieldname, prop, scheme_name in SINGLE_VALUED:
             value = v.get(fieldname)
             if not is_absent(value):
                 self.link_concept(n, practice, prop, scheme_name, fieldname, value.strip())
-        for value in split_values(v.get("recognition")):
+        for value in as_values(v.get("recognition")):
             self.recognition(n, practice, slug, value, urls)
         self.organisation(n, practice, v.get("organisation"))
-        for name in split_values(v.get("partner_organisations")):
+        for name in as_values(v.get("partner_organisations")):
             self.partner_organisation(n, practice, name, "partner_organisations")
-        for name in split_values(v.get("also_known_as")):
+        for name in as_values(v.get("also_known_as")):
             g.add((practice, SCHEMA.alternateName, Literal(name, lang="en")))
         for fieldname, prop in (("start_date", PB.startDate), ("completion_date", PB.endDate),
                                 ("first_published", DCTERMS.issued)):
@@ -226,7 +239,7 @@ class PracticeConverter:
 
     def source_urls(self, n: int, cell: str | None) -> list[str]:
         urls = []
-        for part in (clean(p) for p in split_values(cell)):
+        for part in (clean(p) for p in as_values(cell)):
             if _URL.match(part):
                 urls.append(part)
             else:
@@ -246,7 +259,7 @@ class PracticeConverter:
             return
         g = self.g
         assessment = ID[f"assessment/{slug}/does-it-work"]
-        self.out.rows[assessment] = (n, self.columns.get("rating"))
+        self.out.add_row(assessment, n, self.columns.get("rating", "rating"))
         g.add((practice, PB.rating, assessment))
         g.add((assessment, RDF.type, PB.RatingAssessment))
         g.add((assessment, PB.assessedPractice, practice))
@@ -286,7 +299,7 @@ class PracticeConverter:
         g = self.g
         notation = str(source).rsplit("/", 1)[-1]
         node = ID[f"recognition/{slug}/{notation}"]
-        self.out.rows[node] = (n, self.columns.get("recognition"))
+        self.out.add_row(node, n, self.columns.get("recognition", "recognition"))
         g.add((practice, PB.recognition, node))
         g.add((node, RDF.type, PB.Recognition))
         if cls := self.recognition_class.get(source):
@@ -311,8 +324,8 @@ class PracticeConverter:
 
     def new_organisation(self, n: int, name: str, fieldname: str) -> URIRef:
         org = OrganisationIndex.mint(name)
-        if org not in self.out.rows:
-            self.out.rows[org] = (n, self.columns.get(fieldname, fieldname))
+        if str(org) not in self.out.rows:
+            self.out.add_row(org, n, self.columns.get(fieldname, fieldname))
             self.g.add((org, RDF.type, PB.Organisation))
             self.g.add((org, SKOS.prefLabel, Literal(name, lang="en")))
         return org
@@ -331,7 +344,7 @@ class PracticeConverter:
         """Pick up the facts that notes state in a fixed form ("Partners: …", "also known
         as …", "start July 2023"); the rest of a note is not stored."""
         for match in _NOTE_PARTNERS.finditer(text):
-            for value in split_values(match.group(1)):
+            for value in as_values(match.group(1)):
                 self.link_concept(n, practice, PB.partnerType, "partner-type", "notes", value)
         for match in _NOTE_PARTNER_ORG.finditer(text):
             self.partner_organisation(n, practice, match.group(1).strip(), "notes")

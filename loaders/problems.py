@@ -8,6 +8,7 @@ the input without reading code. Errors fail a load; warnings are shown and do no
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
@@ -28,6 +29,10 @@ class Problem:
     path: str | None = None
     value: str | None = None
     shape: str | None = None
+    #: JSON input: where the value is, as a JSON Pointer (RFC 6901) into the file or line.
+    pointer: str | None = None
+    #: What ``row`` counts: "row" (CSV, header is row 1), "line" (JSON Lines), "record" (JSON).
+    row_label: str = "row"
 
     @property
     def is_error(self) -> bool:
@@ -37,9 +42,11 @@ class Problem:
         """``file, row 3, column rating`` — the parts that are known."""
         parts = [self.file] if self.file else []
         if self.row is not None:
-            parts.append(f"row {self.row}")
+            parts.append(f"{self.row_label} {self.row}")
         if self.column:
-            parts.append(f"column {self.column}")
+            parts.append(f"{'field' if self.pointer is not None else 'column'} {self.column}")
+        if self.pointer is not None:
+            parts.append(f"pointer {self.pointer or '/'}")
         return ", ".join(parts)
 
 
@@ -56,13 +63,18 @@ def errors(problems: Iterable[Problem]) -> list[Problem]:
     return [p for p in problems if p.is_error]
 
 
-def render_text(problems: list[Problem]) -> str:
-    """A readable report for the terminal: one block per problem, errors first."""
+def render_text(problems: list[Problem], *, limit: int | None = None) -> str:
+    """A readable report for the terminal: one block per problem, errors first.
+
+    With ``limit``, at most that many blocks are shown, followed by a count of each
+    message, so a file with 50,000 practices missing a topic gives a readable summary.
+    """
     if not problems:
         return "No problems found."
     ordered = sorted(problems, key=lambda p: (not p.is_error, p.file or "", p.row or 0))
     lines = []
-    for p in ordered:
+    shown = ordered if limit is None else ordered[:limit]
+    for p in shown:
         head = f"{p.severity.upper()}: {p.message}"
         lines.append(head)
         for label, value in (
@@ -74,6 +86,12 @@ def render_text(problems: list[Problem]) -> str:
         ):
             if value:
                 lines.append(f"    {label:<6} {value}")
+    if len(shown) < len(ordered):
+        lines.append(f"… and {len(ordered) - len(shown)} more (--report json lists them all). "
+                     "All problems by message:")
+        counts = Counter((p.severity, p.message) for p in ordered)
+        for (severity, message), count in counts.most_common():
+            lines.append(f"  {count:>7} {severity:<7} {message}")
     n_err = len(errors(problems))
     lines.append(f"{n_err} error(s), {len(problems) - n_err} warning(s).")
     return "\n".join(lines)

@@ -2,16 +2,31 @@
 
 Oxigraph takes an exclusive lock on an on-disk store, so one process owns it for writing;
 a second open fails at once and is reported as :class:`StoreInUseError`. Every load goes into
-its own named graph ``graph/{name}``. A replace first stages the new triples in a private
-graph (one transaction), then swaps them in with a single SPARQL Update (a second
-transaction), so a reader or a crash sees either the old graph or the new one, never half.
+its own named graph ``graph/{name}``, and a graph is only ever changed all at once:
+
+* **Filling an empty graph** (the first load of a file, the bulk case) uses Oxigraph's bulk
+  loader, which is several times faster than a transaction but not atomic. So a *journal*
+  file in the store folder is written first, naming the graph and the load; the load's
+  provenance, written in one transaction once the data is checked, is the commit point, and
+  the journal is then removed. A process killed before that leaves the journal behind, and
+  the next read-write open (:meth:`PracticeStore.recover`) empties the graph again: the
+  store is as it was before the load.
+* **Changing a graph that holds data** applies only the difference (triples removed and
+  added) and the provenance in a single SPARQL Update, which Oxigraph runs as one
+  transaction.
+
+Measured on 2 cores (docs/loading.md): bulk loading ~190 k triples/s, transactional
+inserts ~35 k/s and deletes ~25 k/s, which is why a graph is never copied or dropped whole
+on the way.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import IO
 
 import pyoxigraph as ox
 
@@ -22,6 +37,8 @@ DEFAULT_STORE_PATH = "practicebank-store"
 STORE_ENV = "PRACTICEBANK_STORE"
 STAGING_PREFIX = "urn:practicebank:staging:"
 PROVENANCE_GRAPH = "provenance"
+#: The journal of an unfinished bulk fill, inside the store folder (Oxigraph ignores it).
+JOURNAL_NAME = "practicebank-load.journal"
 
 
 class StoreInUseError(RuntimeError):
@@ -61,6 +78,7 @@ class PracticeStore:
                     "or point --store at another folder."
                 ) from exc
             raise
+        self.recovered = self.recover()
 
     # -- reading -------------------------------------------------------------------------
 
@@ -98,16 +116,21 @@ class PracticeStore:
             values = " ".join(f"<{iri}>" for iri in iris[start:start + chunk])
             rows = self.query(
                 f"SELECT DISTINCT ?s ?t WHERE {{ VALUES ?s {{ {values} }} "
-                f"GRAPH ?g {{ ?s a ?t }} {skip} }}"
+                f"GRAPH ?g {{ ?s a ?t }} {skip} FILTER (!STRSTARTS(STR(?g), "
+                f'"{STAGING_PREFIX}")) }}'
             )
             found += [(row["s"].value, row["t"].value) for row in rows]
         return found
 
     def has_graph(self, name: str) -> bool:
-        return self.graph_size(name) > 0
+        return bool(self.ox.query(f"ASK {{ GRAPH {graph_node(name)} {{ ?s ?p ?o }} }}"))
 
     def graph_size(self, name: str) -> int:
-        return sum(1 for _ in self.ox.quads_for_pattern(None, None, None, graph_node(name)))
+        return self._size(graph_node(name))
+
+    def _size(self, graph: ox.NamedNode) -> int:
+        rows = self.ox.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}")
+        return int(next(iter(rows))["n"].value)
 
     def graph_names(self) -> list[str]:
         """Short names of the ``graph/…`` named graphs that hold data."""
@@ -130,6 +153,29 @@ class PracticeStore:
             "triples": len(self.ox),
         }
 
+    def last_load(self, name: str) -> dict[str, str] | None:
+        """The latest committed load of ``graph/{name}``: its activity, end time, source
+        checksum and the checksum of the shapes it was validated with."""
+        rows = list(self.ox.query(
+            f"{sparql_prefixes()}SELECT ?load ?end ?sha ?shapes WHERE {{ GRAPH "
+            f"{graph_node(PROVENANCE_GRAPH)} {{ ?load a pb:Load ; pb:targetGraph "
+            f"{graph_node(name)} ; prov:endedAtTime ?end . "
+            "OPTIONAL { ?load prov:used ?file . ?file a pb:SourceFile ; pb:sha256 ?sha } "
+            "OPTIONAL { ?load dcterms:conformsTo ?shapes } } } ORDER BY DESC(?end) LIMIT 1"
+        ))
+        if not rows:
+            return None
+        return {key: rows[0][key].value for key in ("load", "end", "sha", "shapes")
+                if rows[0][key] is not None}
+
+    def dump(self, output: IO[bytes] | str | None = None, *, format: ox.RdfFormat,
+             graph: str | None = None) -> bytes | None:
+        """Serialise one graph (``graph``) or every named graph to ``output`` (or return
+        bytes): the basis of ``practicebank export``."""
+        if graph is not None:
+            return self.ox.dump(output, format=format, from_graph=graph_node(graph))
+        return self.ox.dump(output, format=format)
+
     # -- writing -------------------------------------------------------------------------
 
     def replace_graph(
@@ -142,34 +188,116 @@ class PracticeStore:
         """Replace graph ``graph/{name}`` with ``ntriples``, all or nothing.
 
         ``provenance(added, removed)`` returns N-Triples that are written into
-        ``graph/provenance`` in the same transaction as the swap.
+        ``graph/provenance`` in the same transaction as the change.
         Returns (triples added, triples removed).
         """
-        target = graph_node(name)
-        staging = ox.NamedNode(STAGING_PREFIX + name)
-        if self.ox.contains_named_graph(staging):  # left by a load that was killed
-            self.ox.remove_graph(staging)
-        self.ox.load(ntriples, format=ox.RdfFormat.N_TRIPLES, to_graph=staging)
-        added = self._count_difference(staging, target)
-        removed = self._count_difference(target, staging)
-        prov = ""
-        if provenance is not None:
-            triples = provenance(added, removed)
-            prov = f"INSERT DATA {{ GRAPH <{GRAPH[PROVENANCE_GRAPH]}> {{ {triples} }} }} ;\n"
-        self.ox.update(
-            f"DROP SILENT GRAPH {target} ;\n"
-            f"ADD SILENT GRAPH {staging} TO GRAPH {target} ;\n"
-            f"{prov}"
-            f"DROP SILENT GRAPH {staging}"
-        )
-        return added, removed
+        scratch = ox.Store()
+        new, old = ox.NamedNode("urn:new"), ox.NamedNode("urn:old")
+        scratch.load(ntriples, format=ox.RdfFormat.N_TRIPLES, to_graph=new)
+        if self.has_graph(name):
+            scratch.bulk_load(self.ox.dump(format=ox.RdfFormat.N_TRIPLES,
+                                           from_graph=graph_node(name)),
+                              format=ox.RdfFormat.N_TRIPLES, to_graph=old)
+        added = difference(scratch, new, old)
+        removed = difference(scratch, old, new)
+        prov = provenance(count_lines(added), count_lines(removed)) if provenance else ""
+        self.apply_change(name, added=added, removed=removed, provenance=prov)
+        return count_lines(added), count_lines(removed)
 
-    def _count_difference(self, a: ox.NamedNode, b: ox.NamedNode) -> int:
-        rows = self.ox.query(
-            f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {a} {{ ?s ?p ?o }} "
-            f"FILTER NOT EXISTS {{ GRAPH {b} {{ ?s ?p ?o }} }} }}"
-        )
-        return int(next(iter(rows))["n"].value)
+    def apply_change(self, name: str, *, added: bytes = b"", removed: bytes = b"",
+                     provenance: str | bytes = "") -> None:
+        """Remove and add N-Triples in ``graph/{name}`` and add ``provenance`` to
+        ``graph/provenance``, in one transaction (one SPARQL Update)."""
+        target = graph_node(name)
+        parts = []
+        if removed:
+            parts.append(f"DELETE DATA {{ GRAPH {target} {{ {_text(removed)} }} }}")
+        if added:
+            parts.append(f"INSERT DATA {{ GRAPH {target} {{ {_text(added)} }} }}")
+        if provenance:
+            parts.append(f"INSERT DATA {{ GRAPH {graph_node(PROVENANCE_GRAPH)} "
+                         f"{{ {_text(provenance)} }} }}")
+        if parts:
+            self.ox.update(" ;\n".join(parts))
+
+    def fill_graph(self, name: str, data: bytes | IO[bytes], *, format: ox.RdfFormat,
+                   load: str, base_iri: str | None = None) -> None:
+        """Bulk-load ``data`` into the empty graph ``graph/{name}`` under a journal naming
+        the ``load`` activity; finish with :meth:`commit_fill` or :meth:`abandon_fill`.
+
+        Quads of a TriG or N-Quads file go into the graph as triples, whatever graph the
+        file puts them in. Raises SyntaxError on bad input (the journal stays, so that
+        ``abandon_fill`` or the next open empties the graph).
+        """
+        if self.has_graph(name):
+            raise ValueError(f"graph/{name} is not empty; fill_graph only fills empty graphs")
+        self._write_journal({"graph": name, "load": load, "kind": "fill"})
+        target = graph_node(name)
+        if format in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
+            quads = ox.parse(data, format=format, base_iri=base_iri)
+            self.ox.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, target) for q in quads)
+        else:
+            self.ox.bulk_load(data, format=format, base_iri=base_iri, to_graph=target)
+
+    def commit_fill(self, name: str, *, provenance: str | bytes = "",
+                    removed: bytes = b"") -> None:
+        """Make a fill permanent: the provenance transaction is the commit point.
+        ``removed`` are triples taken out of the filled graph before it is kept
+        (personal data), in the same transaction."""
+        self.apply_change(name, removed=removed, provenance=provenance)
+        self.flush()
+        self._journal().unlink(missing_ok=True) if self.path else None
+
+    def abandon_fill(self, name: str) -> None:
+        """Undo a fill that failed validation: the graph was empty before, so it is again."""
+        self.ox.remove_graph(graph_node(name))
+        self.flush()
+        if self.path:
+            self._journal().unlink(missing_ok=True)
+
+    def recover(self) -> str | None:
+        """Finish or undo a load that was killed (run on every read-write open).
+
+        Returns the name of the graph emptied again, or None when there was nothing to do.
+        """
+        journal = self._journal()
+        if not journal.is_file():
+            return None
+        try:
+            entry = json.loads(journal.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            entry = {}
+        name, load = entry.get("graph"), entry.get("load")
+        committed = load and bool(self.ox.query(
+            f"ASK {{ GRAPH {graph_node(PROVENANCE_GRAPH)} {{ <{load}> a {PB_LOAD} }} }}"))
+        undone = None
+        if name and not committed:
+            self.ox.remove_graph(graph_node(name))
+            self.flush()
+            undone = name
+        journal.unlink(missing_ok=True)
+        return undone
+
+    def _journal(self) -> Path:
+        assert self.path is not None
+        return self.path / JOURNAL_NAME
+
+    def _write_journal(self, entry: dict) -> None:
+        """Write the journal durably before the store is touched (write, fsync, rename)."""
+        if self.path is None:
+            return
+        journal = self._journal()
+        temporary = journal.with_suffix(".tmp")
+        with open(temporary, "w", encoding="utf-8") as f:
+            json.dump(entry, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, journal)
+        directory = os.open(self.path, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
 
     def quads(self, name: str) -> Iterable[ox.Quad]:
         """Every quad of graph ``graph/{name}``."""
@@ -188,6 +316,25 @@ class PracticeStore:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+PB_LOAD = f"<{PB.Load}>"
+
+
+def difference(store: ox.Store, a: ox.NamedNode, b: ox.NamedNode) -> bytes:
+    """N-Triples of the triples of graph ``a`` that graph ``b`` lacks."""
+    return store.query(
+        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {a} {{ ?s ?p ?o }} "
+        f"FILTER NOT EXISTS {{ GRAPH {b} {{ ?s ?p ?o }} }} }}"
+    ).serialize(format=ox.RdfFormat.N_TRIPLES)
+
+
+def count_lines(ntriples: bytes) -> int:
+    return ntriples.count(b"\n")
+
+
+def _text(data: str | bytes) -> str:
+    return data.decode("utf-8") if isinstance(data, bytes) else data
 
 
 __all__ = ["PracticeStore", "StoreInUseError", "default_store_path", "graph_node", "PB"]

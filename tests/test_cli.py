@@ -173,8 +173,10 @@ def test_serve_demo_answers_over_http(tmp_path):
         server.wait(timeout=10)
 
 
-def test_load_of_rdf_with_a_contact_email_exits_1_naming_node_path_and_message(
+def test_load_of_rdf_with_a_contact_email_exits_1_unless_asked_to_drop_it(
         runner, store_path, tmp_path):
+    """Personal data in RDF is refused by default (exit 1, node, property and the shape's
+    message, nothing changed); --drop-personal-data drops it with a warning instead."""
     leak = tmp_path / "leak.ttl"
     leak.write_text(f"""
         <https://w3id.org/practicebank/id/practice/leak>
@@ -183,10 +185,18 @@ def test_load_of_rdf_with_a_contact_email_exits_1_naming_node_path_and_message(
             <http://www.w3.org/ns/prov#wasDerivedFrom> <{PAGE}leak> ;
             <http://xmlns.com/foaf/0.1/mbox> <mailto:officer@example.police.uk> .""",
                     encoding="utf-8")
-    result = run(runner, "load", leak, "--store", store_path)
-    assert result.exit_code == 1
-    assert "https://w3id.org/practicebank/id/practice/leak" in result.output
-    assert "http://xmlns.com/foaf/0.1/mbox" in result.output
-    assert "personal data" in result.output
+    refused = run(runner, "load", leak, "--store", store_path)
+    assert refused.exit_code == 1
+    assert "https://w3id.org/practicebank/id/practice/leak" in refused.output
+    assert "http://xmlns.com/foaf/0.1/mbox" in refused.output
+    assert "personal data" in refused.output
     with PracticeStore(store_path) as store:
         assert len(store.ox) == 0
+    dropped = run(runner, "load", leak, "--drop-personal-data", "--store", store_path)
+    assert dropped.exit_code == 0 and "personal data" in dropped.output
+    with PracticeStore(store_path) as store:
+        assert not store.query("ASK { ?s <http://xmlns.com/foaf/0.1/mbox> ?o }")
+        assert store.query("ASK { ?s <http://purl.org/dc/terms/title> \"Leak\"@en }")
+    strict = run(runner, "load", leak, "--drop-personal-data", "--strict", "--force",
+                 "--store", tmp_path / "other")
+    assert strict.exit_code == 1

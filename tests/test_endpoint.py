@@ -31,8 +31,9 @@ from flask.testing import FlaskClient
 from practicebank.endpoint import create_app
 from practicebank.endpoint.db import get_store
 from practicebank.endpoint.errors import EndpointError
+from practicebank.endpoint.jobs import JobError
 from practicebank.endpoint.negotiation import choose_format
-from practicebank.endpoint.sparql import handle_query
+from practicebank.endpoint.sparql import handle_query, job_error
 from practicebank.loaders.formats import Format, by_name, of_kind
 from practicebank.loaders.store import PracticeStore
 from rdflib.namespace import DCTERMS
@@ -413,8 +414,13 @@ def test_errors_are_plain_text_when_the_client_prefers_text(client):
 
 @pytest.mark.parametrize("query", [None, "", "   \n"])
 def test_missing_query_is_400_saying_how_to_send_one(client, query):
-    params = {} if query is None else {"query": query}
-    response = client.get("/sparql", query_string=params)
+    # A GET without any query= is the service description; an empty one, or a POST
+    # without a query, is the error.
+    if query is None:
+        response = client.post("/sparql", data="",
+                               content_type="application/x-www-form-urlencoded")
+    else:
+        response = client.get("/sparql", query_string={"query": query})
     assert response.status_code == 400
     body = error_of(response)
     assert body["error"] == "missing_query"
@@ -491,16 +497,25 @@ def test_unknown_path_is_404_in_the_error_shape(client):
     assert error_of(response)["error"] == "not_found"
 
 
-def test_evaluation_fault_is_a_logged_500(client, caplog):
-    # pyoxigraph reports I/O faults while evaluating as OSError; a SERVICE call to a port it
-    # refuses outright (no connection is attempted) raises one without needing a broken disk.
+def test_store_fault_is_a_logged_500_without_internals(app, caplog):
+    # A fault inside the store cannot be caused on demand; the mapping from the worker's
+    # report to the client's answer is what can go wrong, so it is tested directly.
+    with app.test_request_context("/sparql"), caplog.at_level(logging.ERROR):
+        error = job_error(JobError(500, "internal_error", "store fault: disk on fire"))
+    assert error.code == 500 and error.kind == "internal_error"
+    assert "disk on fire" not in error.message  # internals stay in the log
+    assert any("disk on fire" in record.getMessage() for record in caplog.records)
+
+
+def test_unreachable_remote_endpoint_is_502_naming_it(store):
+    app = create_app({"TESTING": True, "STORE": store,
+                      "SERVICE_ALLOWLIST": "http://127.0.0.1:1/"})
     query = "SELECT * WHERE { SERVICE <http://127.0.0.1:1/sparql> { ?s ?p ?o } }"
-    with caplog.at_level(logging.ERROR):
-        response = client.get("/sparql", query_string={"query": query})
-    assert response.status_code == 500
-    assert error_of(response)["error"] == "internal_error"
-    assert "port 1" not in response.get_data(as_text=True)  # internals stay in the log
-    assert any("port 1" in record.getMessage() for record in caplog.records)
+    response = app.test_client().get("/sparql", query_string={"query": query})
+    assert response.status_code == 502
+    body = error_of(response)
+    assert body["error"] == "remote_endpoint_failed"
+    assert "http://127.0.0.1:1/sparql" in body["message"]
 
 
 # -- CORS and Vary ---------------------------------------------------------------------------
@@ -537,8 +552,9 @@ def test_handle_query_needs_no_request(store):
         return formats[-1]
 
     response = handle_query(store, TITLES_CONSTRUCT, last)
-    assert offered == [[f.name for f in of_kind("rdf")]]
-    assert response.headers["Content-Type"] == of_kind("rdf")[-1].content_type
+    # Both kinds are negotiated before the parser says which one the query is.
+    assert offered == [[f.name for f in of_kind(kind)] + ["html"] for kind in ("results", "rdf")]
+    assert response.headers["Content-Type"] == by_name("html").content_type
 
     response = handle_query(store, TITLES_QUERY, lambda formats: formats[0],
                             default_graph=[ox.NamedNode(OTHER_GRAPH)])
@@ -620,7 +636,8 @@ def test_stylesheet_is_served(client):
 def test_health(client, store):
     response = client.get("/health")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "triples": len(store.ox)}
+    assert response.get_json() == {"status": "ok", "ready": True, "triples": len(store.ox),
+                                   "workers": 0, "busy": 0}
 
 
 # -- configuration and the store accessor ----------------------------------------------------
@@ -628,10 +645,10 @@ def test_health(client, store):
 
 def test_store_path_is_opened_lazily_and_once(tmp_path):
     path = tmp_path / "store"
-    app = create_app({"TESTING": True, "STORE_PATH": str(path)})
+    app = create_app({"TESTING": True, "STORE_PATH": str(path), "WORKERS": -1})
     assert not path.exists()
     response = app.test_client().get("/health")
-    assert response.get_json() == {"status": "ok", "triples": 0}
+    assert response.get_json()["triples"] == 0
     assert path.exists()
     with app.app_context():
         assert get_store() is get_store()

@@ -159,7 +159,7 @@ def test_practice_without_title_fails_naming_row_path_and_shape_message(tmp_path
     assert len(disk_store.ox) == 0
 
 
-def test_rdf_with_a_contact_email_is_refused_and_changes_nothing(tmp_path, disk_store):
+def test_rdf_with_a_contact_email_is_refused_or_dropped_when_asked(tmp_path, disk_store):
     good = write(tmp_path, "p.csv", HEADER + f"Trial A,Promising,Prevention,,,{PAGE}a\n")
     load_file(disk_store, good)
     before = snapshot(disk_store)
@@ -176,6 +176,14 @@ def test_rdf_with_a_contact_email_is_refused_and_changes_nothing(tmp_path, disk_
         ("https://w3id.org/practicebank/id/practice/leak", "https://schema.org/email")]
     assert "personal data" in errors[0].message
     assert snapshot(disk_store) == before
+    with pytest.raises(ValidationFailed):
+        load_file(disk_store, bad, drop_personal=True, strict=True)
+    assert snapshot(disk_store) == before
+    result = load_file(disk_store, bad, drop_personal=True)
+    assert [p.path for p in result.problems if "personal data" in p.message] == [
+        "https://schema.org/email"]
+    assert not disk_store.query("ASK { ?s <https://schema.org/email> ?o }")
+    assert disk_store.query("ASK { ?s <http://purl.org/dc/terms/title> \"Leak\"@en }")
 
 
 def test_personal_data_columns_are_dropped_with_a_warning(tmp_path):

@@ -1,0 +1,280 @@
+"""Endpoint benchmark: practicebank's server against ``oxigraph serve`` on the same data.
+
+One command (not a test)::
+
+    python bench/bench_endpoint.py [--practices 100000] [--seconds 10] [--store DIR]
+
+builds (or reuses, with ``--store``) the 100k-practice store of ``bench/endpoint_data.py``,
+gives ``oxigraph serve`` its own checkpoint of it, and measures three servers one after the
+other on loopback with the same load: ``oxigraph serve --union-default-graph``, ``practicebank
+serve`` with its worker pool (deadlines enforced) and ``practicebank serve --workers -1``
+(queries in the server process: no deadline machinery). Two workloads: a cheap lookup (the
+title of one practice by IRI) and a mix of research queries (faceted counts, text search,
+two-hop paths, OPTIONAL listings, DESCRIBE). The load comes from ``--clients`` processes with
+``--connections`` keep-alive connections each, on the same 2-core machine, so the client
+competes with the server for CPU. Prints a Markdown table of throughput and p50/p99 latency,
+then the ratios the issue sets targets for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import multiprocessing
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pyoxigraph as ox
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from endpoint_data import build_store  # noqa: E402
+
+PREFIXES = """PREFIX pb: <https://w3id.org/practicebank/def/>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+"""
+TOPIC = "https://w3id.org/practicebank/concept/topic/"
+
+
+def lookup_queries(practices: list[str]) -> list[str]:
+    return [f"SELECT ?title WHERE {{ <{p}> <http://purl.org/dc/terms/title> ?title }}"
+            for p in practices]
+
+
+def mix_queries(practices: list[str], topics: list[str], rnd: random.Random) -> list[str]:
+    """Research questions, in a fixed shuffled order, each kind with varying constants."""
+    words = ["burglary", "knife", "youth", "fraud", "lighting", "mentoring", "drugs", "cctv"]
+    out = []
+    for i in range(200):
+        topic, practice = rnd.choice(topics), rnd.choice(practices)
+        out += [
+            # faceted counts: practices per rating value, within one topic
+            PREFIXES + f"SELECT ?value (COUNT(?p) AS ?n) WHERE {{ ?p pb:topic <{topic}> ; "
+            "pb:rating/pb:ratingValue ?value } GROUP BY ?value",
+            # text search on titles
+            PREFIXES + f'SELECT ?p ?title WHERE {{ ?p pb:topic <{topic}> ; dcterms:title ?title '
+            f'FILTER(CONTAINS(LCASE(?title), "{words[i % len(words)]}")) }} LIMIT 20',
+            # two-hop path: the force of a practice and that force's other practices
+            PREFIXES + f"SELECT ?other ?title WHERE {{ <{practice}> pb:organisation ?force . "
+            "?other pb:organisation ?force ; dcterms:title ?title } LIMIT 25",
+            # OPTIONAL listing: a page of practices of a topic with their rating, if any
+            PREFIXES + f"SELECT ?p ?title ?value WHERE {{ ?p pb:topic <{topic}> ; "
+            "dcterms:title ?title OPTIONAL { ?p pb:rating/pb:ratingValue ?value } } "
+            f"LIMIT 50 OFFSET {50 * (i % 5)}",
+            # DESCRIBE one practice
+            f"DESCRIBE <{practice}>",
+        ]
+    rnd.shuffle(out)
+    return out
+
+
+# -- the load client -----------------------------------------------------------------------------
+
+
+def _client(port: int, path: str, queries: list[str], seconds: float, connections: int,
+            out) -> None:
+    latencies: list[float] = []
+    errors = [0]
+    stop = time.monotonic() + seconds
+
+    def run(k: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        i = k
+        while time.monotonic() < stop:
+            query = queries[i % len(queries)]
+            i += connections
+            started = time.perf_counter()
+            conn.request("GET", f"{path}?" + urllib.parse.urlencode({"query": query}),
+                         headers={"Accept": "application/sparql-results+json, text/turtle"})
+            response = conn.getresponse()
+            response.read()
+            latencies.append(time.perf_counter() - started)
+            if response.status != 200:
+                errors[0] += 1
+        conn.close()
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(connections)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    out.put((latencies, errors[0]))
+
+
+def load(port: int, path: str, queries: list[str], seconds: float, clients: int,
+         connections: int) -> dict:
+    queue = multiprocessing.Queue()
+    procs = [multiprocessing.Process(target=_client, args=(
+        port, path, queries[c::clients], seconds, connections, queue)) for c in range(clients)]
+    for p in procs:
+        p.start()
+    results = [queue.get() for _ in procs]
+    for p in procs:
+        p.join()
+    latencies = sorted(x for r in results for x in r[0])
+    return {
+        "rps": len(latencies) / seconds,
+        "p50": latencies[len(latencies) // 2] * 1000,
+        "p99": latencies[int(len(latencies) * 0.99)] * 1000,
+        "errors": sum(r[1] for r in results),
+        "n": len(latencies),
+    }
+
+
+# -- servers -------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_up(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if process.poll() is not None:
+            sys.exit(f"server exited while starting: {process.args}")
+        try:
+            urllib.request.urlopen(url, timeout=5).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    sys.exit(f"server did not start: {process.args}")
+
+
+def start_oxigraph(location: Path) -> tuple[subprocess.Popen, int, str]:
+    binary = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
+    port = free_port()
+    process = subprocess.Popen([binary, "serve", "--location", str(location), "--bind",
+                                f"127.0.0.1:{port}", "--union-default-graph"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    wait_up(f"http://127.0.0.1:{port}/query?query=ASK%7B%7D", process)
+    return process, port, "/query"
+
+
+def start_practicebank(store: Path, workers: int) -> tuple[subprocess.Popen, int, str]:
+    binary = shutil.which("practicebank") or str(Path(sys.executable).with_name("practicebank"))
+    port = free_port()
+    process = subprocess.Popen([binary, "serve", "--store", str(store), "--port", str(port),
+                                "--workers", str(workers), "--access-log", "false"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    wait_up(f"http://127.0.0.1:{port}/health", process)
+    return process, port, "/sparql"
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def runaway_time(port: int) -> tuple[int, float]:
+    """Status and seconds of a three-way cross join with timeout=2 (the deadline's answer)."""
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    url = f"http://127.0.0.1:{port}/sparql?" + urllib.parse.urlencode(
+        {"query": query, "timeout": "2"})
+    started = time.monotonic()
+    try:
+        urllib.request.urlopen(url, timeout=60).close()
+        status = 200
+    except urllib.error.HTTPError as error:
+        status = error.code
+    return status, time.monotonic() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--practices", type=int, default=100_000)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--store", type=Path, help="reuse (or create) the benchmark store here")
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="pb-bench-"))
+    try:
+        store = args.store or tmp / "store"
+        if not store.exists():
+            started = time.monotonic()
+            triples = build_store(store, args.practices)
+            print(f"built {store}: {triples} triples in {time.monotonic() - started:.0f} s")
+        copy = tmp / "oxigraph-store"
+        reader = ox.Store.read_only(str(store))
+        reader.backup(str(copy))
+        triples = len(reader)
+        rnd = random.Random(7)
+        practices = [r["p"].value for r in reader.query(
+            "SELECT ?p WHERE { GRAPH ?g { ?p a <https://w3id.org/practicebank/def/Practice> } }")]
+        topics = [r["c"].value for r in reader.query(
+            f"SELECT DISTINCT ?c WHERE {{ GRAPH ?g {{ ?p <https://w3id.org/practicebank/def/topic> "
+            f"?c }} FILTER(STRSTARTS(STR(?c), \"{TOPIC}\")) }}")]
+        del reader
+        workloads = {
+            "cheap lookup": lookup_queries(rnd.sample(practices, 2000)),
+            "research mix": mix_queries(practices, topics, rnd),
+        }
+        servers = {
+            "oxigraph serve": lambda: start_oxigraph(copy),
+            "practicebank (workers, deadlines)": lambda: start_practicebank(store, 0),
+            "practicebank (in process, no deadlines)": lambda: start_practicebank(store, -1),
+        }
+        results: dict[tuple[str, str], dict] = {}
+        runaway = None
+        for name, start in servers.items():
+            process, port, path = start()
+            try:
+                for workload, queries in workloads.items():
+                    load(port, path, queries[:50], 2, args.clients, args.connections)  # warm up
+                    results[(name, workload)] = load(port, path, queries, args.seconds,
+                                                     args.clients, args.connections)
+                    r = results[(name, workload)]
+                    print(f"{name:42} {workload:14} {r['rps']:8.0f} req/s  p50 {r['p50']:7.1f} ms"
+                          f"  p99 {r['p99']:7.1f} ms  errors {r['errors']}", flush=True)
+                if name.startswith("practicebank (workers"):
+                    runaway = runaway_time(port)
+            finally:
+                stop(process)
+        report(results, triples, args, runaway)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def report(results: dict, triples: int, args, runaway) -> None:
+    print(f"\n{triples} triples; {args.clients} client processes x {args.connections} "
+          f"connections; {args.seconds:.0f} s per cell; {os.cpu_count()} CPUs\n")
+    print("| server | workload | req/s | p50 ms | p99 ms | errors |")
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    for (name, workload), r in results.items():
+        print(f"| {name} | {workload} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | "
+              f"{r['errors']} |")
+    ox_name, ours, inproc = ("oxigraph serve", "practicebank (workers, deadlines)",
+                             "practicebank (in process, no deadlines)")
+    print()
+    for workload, target in (("cheap lookup", 0.5), ("research mix", 0.9)):
+        ratio = results[(ours, workload)]["rps"] / results[(ox_name, workload)]["rps"]
+        overhead = 1 - results[(ours, workload)]["rps"] / results[(inproc, workload)]["rps"]
+        print(f"- {workload}: {ratio:.0%} of oxigraph serve's throughput (target "
+              f">= {target:.0%}); deadline machinery costs {overhead:.1%} (target <= 10%)")
+    if runaway:
+        print(f"- runaway cross join with timeout=2: HTTP {runaway[0]} after {runaway[1]:.2f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+"""The SPARQL 1.1 Graph Store HTTP Protocol at ``/store``.
+
+Graphs are named indirectly (``/store?graph=IRI``, ``/store?default``) or directly (the
+request URL ``/store/…`` is the graph's IRI). GET and HEAD read a graph in any RDF format of
+the table (404 when it does not exist); PUT replaces it, POST adds to it (or, at ``/store``
+itself, creates a new graph and answers 201 with its IRI in ``Location``), DELETE drops it.
+Bodies are parsed by pyoxigraph in the format their Content-Type names (415 for any other;
+``multipart/form-data`` parts each in their own type). Writes need the bearer token and go
+through the same validated :class:`~.writes.Writer` as SPARQL Update. Reads of a graph run in
+the server process: they are bounded by the graph's size, not by a query's cost.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from functools import partial
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, current_app, request
+from practicebank.loaders.formats import Format, by_media_type, of_kind
+from practicebank.loaders.problems import ValidationFailed
+
+from .errors import EndpointError, bad_request, unsupported_media_type, validation_failed
+from .negotiation import negotiate
+from .runtime import get_runtime
+from .sparql import preflight
+from .writes import require_write_token
+
+bp = Blueprint("graph_store", __name__)
+
+METHODS = ["GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS"]
+GRAPH_FORMATS = [f for f in of_kind("rdf") if f.name in ("ttl", "nt", "jsonld", "rdfxml")]
+
+
+@bp.route("/store", methods=METHODS)
+def indirect() -> Response:
+    """Graphs named by ``?graph=IRI`` or ``?default``; POST without either creates a graph."""
+    if request.method == "OPTIONS":
+        return preflight()
+    if "graph" in request.args and "default" in request.args:
+        raise bad_request("Give either ?graph=IRI or ?default, not both.")
+    if "default" in request.args:
+        return handle(ox.DefaultGraph())
+    iri = request.args.get("graph")
+    if iri is None:
+        if request.method == "POST":
+            return create_graph()
+        raise bad_request("Name a graph: /store?graph=IRI, or /store?default for the "
+                          "default graph.", kind="missing_graph")
+    try:
+        return handle(ox.NamedNode(iri))
+    except ValueError as exc:
+        raise bad_request(f"graph={iri} is not an absolute IRI ({exc}).") from exc
+
+
+@bp.route("/store/<path:rest>", methods=METHODS)
+def direct(rest: str) -> Response:
+    """The graph whose IRI is this request's URL (direct graph identification)."""
+    if request.method == "OPTIONS":
+        return preflight()
+    return handle(ox.NamedNode(request.base_url))
+
+
+def handle(graph: ox.NamedNode | ox.DefaultGraph) -> Response:
+    if request.method in ("GET", "HEAD"):
+        return read_graph(graph)
+    require_write_token(request, current_app.config["WRITE_TOKEN"])
+    if request.method == "DELETE":
+        return delete_graph(graph)
+    quads = parse_body(graph)
+    existed = exists(graph)
+    if request.method == "PUT":
+        write(graph, lambda: _replace(graph, quads))
+    else:
+        write(graph, lambda: get_runtime().store.ox.extend(quads))
+    return Response(status=204 if existed else 201)
+
+
+def exists(graph: ox.NamedNode | ox.DefaultGraph) -> bool:
+    if isinstance(graph, ox.DefaultGraph):
+        return True
+    return get_runtime().store.ox.contains_named_graph(graph)
+
+
+def read_graph(graph: ox.NamedNode | ox.DefaultGraph) -> Response:
+    fmt = negotiate(request, GRAPH_FORMATS)
+    runtime = get_runtime()
+    with runtime.lock.reading():
+        if not exists(graph):
+            raise EndpointError(404, "not_found", f"There is no graph <{graph.value}> here.")
+        out = io.BytesIO()
+        runtime.store.ox.dump(out, format=fmt.rdf_format, from_graph=graph)
+    return Response(out.getvalue(), status=200, content_type=fmt.content_type)
+
+
+def delete_graph(graph: ox.NamedNode | ox.DefaultGraph) -> Response:
+    store = get_runtime().store.ox
+    if not exists(graph):
+        raise EndpointError(404, "not_found", f"There is no graph <{graph.value}> to delete.")
+    if isinstance(graph, ox.DefaultGraph):
+        write(graph, partial(store.clear_graph, graph))
+    else:
+        write(graph, partial(store.remove_graph, graph))
+    return Response(status=204)
+
+
+def create_graph() -> Response:
+    """POST to the service itself: a new graph, named under this server, holding the body."""
+    require_write_token(request, current_app.config["WRITE_TOKEN"])
+    graph = ox.NamedNode(f"{request.host_url}store/{uuid.uuid4()}")
+    quads = parse_body(graph)
+    write(graph, lambda: get_runtime().store.ox.extend(quads))
+    response = Response(status=201)
+    response.headers["Location"] = graph.value
+    return response
+
+
+def write(graph, action) -> None:
+    try:
+        get_runtime().writer.write({graph}, action)
+    except ValidationFailed as failed:
+        raise validation_failed(failed.problems) from failed
+
+
+def _replace(graph, quads: list[ox.Quad]) -> None:
+    store = get_runtime().store.ox
+    if isinstance(graph, ox.DefaultGraph):
+        store.clear_graph(graph)
+    elif store.contains_named_graph(graph):
+        store.remove_graph(graph)
+    store.extend(quads)
+
+
+def parse_body(graph) -> list[ox.Quad]:
+    """The body's triples as quads in ``graph``; 415 for a type we cannot read, 400 for bad
+    syntax. Blank nodes are renamed, so two uploads never share one by accident."""
+    if request.mimetype == "multipart/form-data":
+        parts = [(f.mimetype, f.read()) for f in request.files.values()]
+        if not parts:
+            raise bad_request("The multipart body has no file parts.")
+    else:
+        parts = [(request.mimetype, request.get_data(cache=False))]
+    quads = []
+    for mimetype, data in parts:
+        fmt = _format(mimetype)
+        base = graph.value if isinstance(graph, ox.NamedNode) else request.base_url
+        try:
+            for quad in ox.parse(data, fmt.rdf_format, base_iri=base, rename_blank_nodes=True,
+                                 without_named_graphs=True):
+                quads.append(ox.Quad(quad.subject, quad.predicate, quad.object, graph))
+        except SyntaxError as exc:
+            raise bad_request(f"The {fmt.name} body is not valid: {exc}.",
+                              kind="syntax_error") from exc
+    return quads
+
+
+def _format(mimetype: str | None) -> Format:
+    fmt = by_media_type(mimetype or "")
+    if fmt is None or fmt.rdf_format is None:
+        readable = ", ".join(f.media_type for f in of_kind("rdf"))
+        raise unsupported_media_type(
+            f"Cannot read a body of type {mimetype or 'none'}; send one of {readable}.")
+    return fmt

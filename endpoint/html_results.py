@@ -1,0 +1,63 @@
+"""Query results as an HTML table, for people who open a query URL in a browser.
+
+Written row by row into the same output as the other formats, so a large result streams
+as HTML too. IRIs become links (IRIs under our base resolve on this server), literals show
+their language or datatype, and everything is escaped.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import IO
+
+import pyoxigraph as ox
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+HEAD = """<!doctype html>
+<html lang="en-GB"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>practicebank: query results</title>
+<link rel="stylesheet" href="/static/style.css"></head>
+<body><main><h1>Query results</h1>
+"""
+TAIL = "</main></body></html>\n"
+
+
+def cell(term: object) -> str:
+    """One RDF term as escaped HTML."""
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode):
+        iri = html.escape(term.value)
+        return f'<a href="{iri}">{iri}</a>'
+    if isinstance(term, ox.BlankNode):
+        return f"_:{html.escape(term.value)}"
+    if isinstance(term, ox.Literal):
+        text = html.escape(term.value)
+        if term.language:
+            return f'{text} <small lang="en">@{html.escape(term.language)}</small>'
+        if term.datatype.value != XSD_STRING:
+            return f"{text} <small>^^{html.escape(term.datatype.value)}</small>"
+        return text
+    return html.escape(str(term))
+
+
+def write_html(results: object, out: IO[bytes]) -> None:
+    """Write ``results`` (solutions, a boolean or triples) to ``out`` as an HTML page."""
+    out.write(HEAD.encode())
+    if isinstance(results, ox.QueryBoolean):
+        out.write(f'<p class="boolean">{"true" if results else "false"}</p>\n'.encode())
+    else:
+        if isinstance(results, ox.QuerySolutions):
+            names = [v.value for v in results.variables]
+            rows = ([solution[name] for name in names] for solution in results)
+        else:
+            names = ["subject", "predicate", "object"]
+            rows = ([t.subject, t.predicate, t.object] for t in results)
+        header = "".join(f"<th>{html.escape(n)}</th>" for n in names)
+        out.write(f"<table>\n<thead><tr>{header}</tr></thead>\n<tbody>\n".encode())
+        for row in rows:
+            cells = "".join(f"<td>{cell(term)}</td>" for term in row)
+            out.write(f"<tr>{cells}</tr>\n".encode())
+        out.write(b"</tbody>\n</table>\n")
+    out.write(TAIL.encode())

@@ -1,0 +1,195 @@
+"""One query, evaluated and serialised: the work a query worker (or the server) does.
+
+A :class:`QueryJob` is plain picklable data, so the same :func:`execute` runs in a worker
+process behind a pipe and in the server process for an in-memory store. Content negotiation
+has already happened in the server for both kinds of answer (the query form is only known
+once pyoxigraph parses the query), so the job carries the chosen format, or the 406 message,
+for each kind. Output goes to a :class:`Channel` as messages: an error before anything was
+sent, or a head (content type plus the first bytes), more data, and an end. Small answers are
+one message; large ones stream in chunks of :data:`CHUNK` bytes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import pyoxigraph as ox
+from practicebank.loaders.formats import by_name
+
+from .federation import RemotePlan, ServiceProxy, remote_failure
+from .html_results import write_html
+
+CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class QueryJob:
+    """Everything needed to answer one query, without any request object."""
+
+    query: str
+    default_graph: tuple[str, ...] | None = None
+    named_graphs: tuple[str, ...] | None = None
+    base_iri: str | None = None
+    #: The negotiated format name per kind of answer ("results", "rdf"), or None for a 406.
+    formats: dict[str, str | None] = field(default_factory=dict)
+    refusals: dict[str, str] = field(default_factory=dict)
+    remote: RemotePlan | None = None
+    deadline: float = float("inf")  # time.time(); the same clock in every process
+    service_timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class JobError:
+    """An answer that is an error: the status, kind and message of the error shape."""
+
+    code: int
+    kind: str
+    message: str
+
+
+class Channel(Protocol):
+    """Where :func:`execute` sends its messages."""
+
+    def send(self, message: tuple) -> None: ...
+
+
+class DeadlineExceeded(Exception):
+    """Raised inside serialisation when an in-process query passes its deadline."""
+
+
+class _Output:
+    """A file-like sink for pyoxigraph's serialisers that sends chunks to a channel."""
+
+    def __init__(self, channel: Channel, content_type: str, deadline: float,
+                 check_deadline: bool) -> None:
+        self.channel = channel
+        self.content_type = content_type
+        self.buffer = bytearray()
+        self.started = False
+        self.deadline = deadline
+        self.check_deadline = check_deadline
+
+    def write(self, data: bytes) -> int:
+        self.buffer += data
+        if len(self.buffer) >= CHUNK:
+            if self.check_deadline and time.time() > self.deadline:
+                raise DeadlineExceeded
+            self._send(done=False)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def _send(self, done: bool) -> None:
+        data = bytes(self.buffer)
+        self.buffer.clear()
+        if not self.started:
+            self.channel.send(("head", self.content_type, data, done))
+            self.started = True
+        elif data or not done:
+            self.channel.send(("data", data))
+        if done and self.started:
+            self.channel.send(("end",))
+
+    def close(self) -> None:
+        if not self.started:
+            self.channel.send(("head", self.content_type, bytes(self.buffer), True))
+            self.started = True
+            return
+        self._send(done=True)
+
+
+def execute(store: ox.Store, job: QueryJob, channel: Channel, *,
+            proxy: ServiceProxy | None = None, check_deadline: bool = False) -> None:
+    """Evaluate ``job`` on ``store`` and send the answer (or an error) to ``channel``.
+
+    With ``check_deadline`` (the in-process path, where nothing can kill the query) output
+    stops at the deadline between chunks; in a worker the supervisor enforces it.
+    """
+    registration = token = None
+    text = job.query
+    if job.remote is not None and job.remote.endpoints:
+        proxy = proxy or ServiceProxy()
+        token, registration = proxy.register(
+            job.remote.endpoints, deadline=time.monotonic() + (job.deadline - time.time()),
+            timeout=job.service_timeout)
+        text = job.remote.bind(proxy.prefix(token))
+    try:
+        _execute(store, job, text, channel, registration, check_deadline)
+    finally:
+        if token is not None:
+            proxy.unregister(token)
+
+
+def _execute(store, job, text, channel, registration, check_deadline) -> None:
+    def fail(error: JobError) -> None:
+        channel.send(("error", error.code, error.kind, error.message))
+
+    try:
+        results = store.query(
+            text,
+            base_iri=job.base_iri,
+            use_default_graph_as_union=job.default_graph is None,
+            default_graph=[ox.NamedNode(g) for g in job.default_graph]
+            if job.default_graph is not None else None,
+            named_graphs=[ox.NamedNode(g) for g in job.named_graphs]
+            if job.named_graphs is not None else None,
+        )
+    except SyntaxError as exc:
+        fail(JobError(400, "syntax_error",
+                      f"The query is not valid SPARQL: {exc}. Fix it at that line:column and "
+                      "send it again."))
+        return
+    except (OSError, RuntimeError) as exc:
+        fail(_evaluation_error(exc, registration))
+        return
+    kind = "rdf" if isinstance(results, ox.QueryTriples) else "results"
+    name = job.formats.get(kind)
+    if name is None:
+        fail(JobError(406, "not_acceptable", job.refusals.get(kind, "No format fits.")))
+        return
+    fmt = by_name(name)
+    out = _Output(channel, fmt.content_type, job.deadline, check_deadline)
+    try:
+        if fmt.kind == "html":
+            write_html(results, out)
+        elif kind == "rdf":
+            results.serialize(out, format=fmt.rdf_format)
+        else:
+            results.serialize(out, format=fmt.results_format)
+    except DeadlineExceeded:
+        _late_or_early(out, channel, deadline_error(job))
+        return
+    except (OSError, RuntimeError) as exc:
+        if isinstance(exc.__cause__, DeadlineExceeded) or "DeadlineExceeded" in str(exc):
+            _late_or_early(out, channel, deadline_error(job))
+        else:
+            _late_or_early(out, channel, _evaluation_error(exc, registration))
+        return
+    out.close()
+
+
+def _late_or_early(out: _Output, channel: Channel, error: JobError) -> None:
+    if out.started:
+        channel.send(("abort", error.code, error.kind, error.message))
+    else:
+        channel.send(("error", error.code, error.kind, error.message))
+
+
+def _evaluation_error(exc: Exception, registration) -> JobError:
+    remote = remote_failure(registration)
+    if remote is not None:
+        return JobError(remote.code, remote.kind, remote.message)
+    if isinstance(exc, RuntimeError):
+        return JobError(400, "evaluation_error",
+                        f"The query could not be evaluated: {exc}. Change the query.")
+    return JobError(500, "internal_error", f"store fault: {exc}")
+
+
+def deadline_error(job: QueryJob) -> JobError:
+    return JobError(504, "deadline_exceeded",
+                    "The query did not finish within its deadline and was stopped. "
+                    "Make it more selective (LIMIT, more specific patterns), or ask for a "
+                    "longer deadline with timeout= up to the server's maximum.")

@@ -1,0 +1,149 @@
+"""The per-app machinery behind the views: executor, snapshots, writer, freshness, caches.
+
+Built on first use (so ``create_app`` stays cheap and a test that only asks ``/health`` starts
+no processes) and closed at exit. An on-disk store gets snapshots and a worker pool; an
+in-memory store (or ``workers = -1``) runs queries in process.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import secrets
+import threading
+import time
+from email.utils import formatdate
+from pathlib import Path
+
+import pyoxigraph as ox
+from flask import current_app
+from practicebank.loaders.store import PracticeStore
+
+from .db import get_store
+from .executors import InProcessExecutor, RWLock
+from .federation import Allowlist, ServiceProxy
+from .settings import default_snapshot_dir
+from .snapshots import Snapshots
+from .workers import WorkerPool
+from .writes import Writer
+
+EXTENSION = "practicebank.runtime"
+
+
+class Freshness:
+    """When the store last changed, for ETag and Last-Modified.
+
+    The tag combines a random id of this server run with a count of committed writes, so it
+    changes with every write and across restarts (a CLI load may happen in between).
+    """
+
+    def __init__(self) -> None:
+        self.run_id = secrets.token_hex(4)
+        self.writes = 0
+        self.last_modified = float(int(time.time()))
+
+    def bump(self) -> None:
+        self.writes += 1
+        self.last_modified = float(int(time.time()))
+
+    @property
+    def tag(self) -> str:
+        return f"{self.run_id}-{self.writes}"
+
+    @property
+    def http_date(self) -> str:
+        return formatdate(self.last_modified, usegmt=True)
+
+
+class Runtime:
+    """Everything one app needs to answer queries and take writes on one store."""
+
+    def __init__(self, store: PracticeStore, config) -> None:
+        self.store = store
+        self.config = config
+        self.lock = RWLock()
+        self.freshness = Freshness()
+        self.allowlist = Allowlist.parse(config["SERVICE_ALLOWLIST"])
+        self.proxy = ServiceProxy()  # remote calls of updates, which run in this process
+        self.snapshots: Snapshots | None = None
+        self._before: tuple[int, ox.Store] | None = None
+        self._stats: tuple[int, dict] | None = None
+        self._stats_lock = threading.Lock()
+        workers = int(config["WORKERS"])
+        if store.path is not None and workers >= 0:
+            root = config["SNAPSHOT_DIR"] or default_snapshot_dir(store.path)
+            self.snapshots = Snapshots(store, Path(root))
+            size = workers or max(2, os.cpu_count() or 2)
+            self.executor = WorkerPool(size, self.snapshots, max_queued=config["MAX_QUEUED"])
+        else:
+            self.executor = InProcessExecutor(store, self.lock)
+        self.writer = Writer(store, self.lock, before=self._committed_view,
+                             on_commit=self._committed)
+
+    def _committed_view(self) -> ox.Store | None:
+        """The store as last committed, read-only (the current snapshot), if there is one."""
+        if self.snapshots is None:
+            return None
+        generation = self.snapshots.current
+        if self._before is None or self._before[0] != generation.number:
+            self._before = (generation.number, ox.Store.read_only(generation.path))
+        return self._before[1]
+
+    def _committed(self) -> None:
+        if self.snapshots is not None:
+            self._before = None
+            self.snapshots.publish()
+        self.freshness.bump()
+
+    def stats(self) -> dict:
+        """Triple counts (total and per named graph), computed once per committed write."""
+        with self._stats_lock:
+            if self._stats is None or self._stats[0] != self.freshness.writes:
+                per_graph = {}
+                for row in self.store.ox.query(
+                        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"):
+                    per_graph[row["g"].value] = int(row["n"].value)
+                default = sum(1 for _ in self.store.ox.quads_for_pattern(
+                    None, None, None, ox.DefaultGraph()))
+                self._stats = (self.freshness.writes, {
+                    "triples": default + sum(per_graph.values()),
+                    "default_graph": default,
+                    "graphs": per_graph,
+                })
+            return self._stats[1]
+
+    def disk_bytes(self) -> int:
+        if self.store.path is None or not self.store.path.exists():
+            return 0
+        return sum(f.stat().st_size for f in self.store.path.iterdir() if f.is_file())
+
+    def close(self) -> None:
+        self.executor.close()
+        self.proxy.close()
+        self._before = None
+        if self.snapshots is not None:
+            self.snapshots.close()
+
+
+_lock = threading.Lock()
+
+
+def get_runtime() -> Runtime:
+    """The current app's runtime, built on first use."""
+    app = current_app._get_current_object()
+    runtime = app.extensions.get(EXTENSION)
+    if runtime is None:
+        with _lock:
+            runtime = app.extensions.get(EXTENSION)
+            if runtime is None:
+                runtime = Runtime(get_store(), app.config)
+                app.extensions[EXTENSION] = runtime
+                atexit.register(runtime.close)
+    return runtime
+
+
+def close_runtime(app) -> None:
+    """Stop the app's workers and delete its snapshots (tests; the server exits instead)."""
+    runtime = app.extensions.pop(EXTENSION, None)
+    if runtime is not None:
+        runtime.close()

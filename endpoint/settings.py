@@ -1,0 +1,157 @@
+"""Every setting of the endpoint, declared once as data (Datasette's ``SETTINGS`` idea).
+
+The table drives the ``serve`` command's flags, the environment variables, the config file
+and ``docs/settings.md`` (a test checks the doc against :func:`markdown_table`), so a setting
+cannot exist without being documented. Precedence, lowest first: the default here, a TOML
+config file (``--config FILE`` or ``PRACTICEBANK_CONFIG``), ``PRACTICEBANK_<NAME>``
+environment variables, then flags (or the mapping a test passes to ``create_app``).
+Secrets (the write token) have no flag, so they never show in a process list.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "PRACTICEBANK_"
+CONFIG_ENV = "PRACTICEBANK_CONFIG"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its name (snake_case), default, type and a sentence of help."""
+
+    name: str
+    default: Any
+    type: type
+    help: str
+    secret: bool = False
+
+    @property
+    def key(self) -> str:
+        """The Flask config key, e.g. ``QUERY_TIMEOUT``."""
+        return self.name.upper()
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.key
+
+    @property
+    def flag(self) -> str | None:
+        return None if self.secret else "--" + self.name.replace("_", "-")
+
+    def convert(self, value: Any) -> Any:
+        """``value`` (from a file, the environment or a flag) as this setting's type."""
+        if self.type is bool and isinstance(value, str):
+            lowered = value.strip().lower()
+            if lowered not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+                raise ValueError(f"{self.env}={value!r} is not a yes/no value")
+            return lowered in {"1", "true", "yes", "on"}
+        try:
+            return self.type(value)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"Setting {self.name} must be a {self.type.__name__}, not {value!r}"
+            ) from exc
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("query_timeout", 30.0, float,
+            "Deadline of every query in seconds; a client may ask for less with timeout=."),
+    Setting("workers", 0, int,
+            "Query worker processes for an on-disk store; 0 means one per CPU (at least 2). "
+            "-1 runs queries in the server process, without enforced deadlines."),
+    Setting("max_queued", 64, int,
+            "Queries that may wait for a free worker at once; more are refused with 503."),
+    Setting("max_content_length", 1024 * 1024, int,
+            "Largest request body in bytes (queries, updates, Graph Store uploads); 413 above."),
+    Setting("write_token", "", str,
+            "Bearer token every write must carry. Empty disables writes (403).", secret=True),
+    Setting("service_allowlist", "", str,
+            "Space-separated URL prefixes that SERVICE and LOAD may call; empty allows none."),
+    Setting("service_timeout", 10.0, float,
+            "Seconds one SERVICE call may take before it fails (within the query's deadline)."),
+    Setting("snapshot_dir", "", str,
+            "Folder for the workers' read-only snapshots; default: STORE.snapshots beside "
+            "the store."),
+    Setting("access_log", True, bool,
+            "Write one JSON line per request (method, path, status, duration, query hash) "
+            "to the practicebank.access logger."),
+)
+
+BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def read_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The settings in a TOML file (``query_timeout = 10`` …), as config keys; unknown names
+    are an error, so a typo is not silently ignored."""
+    with open(path, "rb") as f:
+        data = tomllib.load(f)
+    unknown = sorted(set(data) - set(BY_NAME))
+    if unknown:
+        raise ValueError(
+            f"{path}: unknown setting(s) {', '.join(unknown)}; "
+            f"known: {', '.join(BY_NAME)}"
+        )
+    return {BY_NAME[name].key: BY_NAME[name].convert(value) for name, value in data.items()}
+
+
+def resolve(config: Mapping[str, Any], environ: Mapping[str, str] | None = None,
+            config_file: str | None = None) -> dict[str, Any]:
+    """Defaults, then the config file, then the environment, then ``config`` (flags/tests)."""
+    environ = os.environ if environ is None else environ
+    values = {s.key: s.default for s in SETTINGS}
+    config_file = config_file or environ.get(CONFIG_ENV)
+    if config_file:
+        values.update(read_config_file(config_file))
+    for s in SETTINGS:
+        if s.env in environ:
+            values[s.key] = s.convert(environ[s.env])
+    for s in SETTINGS:
+        if config.get(s.key) is not None:
+            values[s.key] = s.convert(config[s.key])
+    return values
+
+
+def click_options(command: Callable) -> Callable:
+    """Add one ``--flag`` per non-secret setting (and ``--config``) to a click command.
+
+    Flags default to None so that the environment and the config file still apply when a
+    flag is not given; the command passes ``settings_from_flags(kwargs)`` to ``create_app``.
+    """
+    import click
+
+    for s in reversed(SETTINGS):
+        if s.flag is None:
+            continue
+        kind = click.BOOL if s.type is bool else s.type
+        command = click.option(s.flag, s.name, type=kind, default=None,
+                               help=f"{s.help} [env {s.env}; default {s.default!r}]")(command)
+    return click.option("--config", "config_file", type=click.Path(dir_okay=False, exists=True),
+                        default=None, help=f"TOML file of settings [env {CONFIG_ENV}].")(command)
+
+
+def settings_from_flags(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """Config keys for the flags that were given."""
+    return {BY_NAME[name].key: value for name, value in kwargs.items()
+            if name in BY_NAME and value is not None}
+
+
+def markdown_table() -> str:
+    """The settings as the Markdown table in ``docs/settings.md``."""
+    lines = ["| setting | flag | environment variable | default | what it does |",
+             "| --- | --- | --- | --- | --- |"]
+    for s in SETTINGS:
+        flag = f"`{s.flag}`" if s.flag else "(none: secret)"
+        default = f"`{s.default!r}`"
+        lines.append(f"| `{s.name}` | {flag} | `{s.env}` | {default} | {s.help} |")
+    return "\n".join(lines) + "\n"
+
+
+def default_snapshot_dir(store_path: str | os.PathLike[str]) -> Path:
+    path = Path(store_path)
+    return path.with_name(path.name + ".snapshots")

@@ -1,0 +1,100 @@
+"""The SPARQL 1.1 Protocol update operation, at ``/update`` and as a POST to ``/sparql``.
+
+An update is a write: it needs the bearer token (:func:`~.writes.require_write_token`), runs
+in the server process (the store's one writer), and is validated against the shapes when it
+touches data graphs (:class:`~.writes.Writer`), so a refused update changes nothing.
+``using-graph-uri``/``using-named-graph-uri`` become ``USING`` clauses, since
+``Store.update`` takes no dataset; combined with ``USING``/``WITH`` in the text they are a
+400, as the protocol says. Relative IRIs resolve against the endpoint's URL. ``LOAD`` and
+``SERVICE`` obey the same allowlist as queries and go through the server's proxy.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, Response, current_app, g, request
+from practicebank.loaders.problems import ValidationFailed
+
+from .errors import bad_request, internal_error, unsupported_media_type, validation_failed
+from .federation import plan_remote_calls, remote_failure
+from .negotiation import FORM_TYPE
+from .runtime import get_runtime
+from .sparql import UPDATE_TYPE, graph_params, preflight, single_param, utf8_body
+from .sparql_text import add_using, dataset_clauses, query_hash
+from .writes import require_write_token, touched_graphs
+
+bp = Blueprint("update", __name__)
+
+
+@bp.route("/update", methods=["POST", "OPTIONS"])
+def update() -> Response:
+    """The protocol's update operation."""
+    if request.method == "OPTIONS":
+        return preflight()
+    return handle_update_request()
+
+
+def handle_update_request() -> Response:
+    """Read, authorise, rewrite and apply one update request; 204 when it is kept."""
+    require_write_token(request, current_app.config["WRITE_TOKEN"])
+    if request.mimetype == UPDATE_TYPE:
+        params = request.args
+        text = utf8_body(request)
+    elif request.mimetype == FORM_TYPE:
+        params = request.values
+        text = single_param(request.form, "update") or ""
+    else:
+        raise unsupported_media_type(
+            f"An update must be POSTed with Content-Type {UPDATE_TYPE} (the update as the body) "
+            f"or {FORM_TYPE} (update=… in the body), not {request.mimetype or 'none'}.")
+    if not text.strip():
+        raise bad_request("No update was given.", kind="missing_update")
+    g.query_hash = query_hash(text)
+    using = graph_params(params, "using-graph-uri") or []
+    using_named = graph_params(params, "using-named-graph-uri") or []
+    if (using or using_named) and dataset_clauses(text):
+        raise bad_request(
+            "using-graph-uri/using-named-graph-uri cannot be combined with USING or WITH in "
+            "the update itself; use one or the other.", kind="dataset_conflict")
+    try:
+        text = add_using(text, [n.value for n in using], [n.value for n in using_named])
+    except ValueError as exc:
+        raise bad_request(f"The update is not valid SPARQL: {exc}.", kind="syntax_error") from exc
+    apply_update(text, base_iri=request.base_url)
+    return Response(status=204)
+
+
+def apply_update(text: str, *, base_iri: str | None) -> None:
+    """Apply a SPARQL update as one validated write (raises the 400/422/502/504 errors)."""
+    runtime = get_runtime()
+    plan = plan_remote_calls(text, runtime.allowlist, base_iri=base_iri, is_update=True)
+    registration = token = None
+    if plan.endpoints:
+        token, registration = runtime.proxy.register(
+            plan.endpoints, deadline=time.monotonic() + float(current_app.config["QUERY_TIMEOUT"]),
+            timeout=float(current_app.config["SERVICE_TIMEOUT"]))
+    final = plan.bind(runtime.proxy.prefix(token)) if token else plan.text
+
+    def run() -> None:
+        runtime.store.ox.update(final, base_iri=base_iri)
+
+    try:
+        runtime.writer.write(touched_graphs(final, base_iri=base_iri), run)
+    except SyntaxError as exc:
+        raise bad_request(f"The update is not valid SPARQL: {exc}. Fix it at that line:column.",
+                          kind="syntax_error") from exc
+    except ValidationFailed as failed:
+        raise validation_failed(failed.problems) from failed
+    except (OSError, RuntimeError) as exc:
+        remote = remote_failure(registration)
+        if remote is not None:
+            raise remote from exc
+        if isinstance(exc, RuntimeError):
+            raise bad_request(f"The update could not be applied: {exc}.",
+                              kind="evaluation_error") from exc
+        current_app.logger.error("Update failed in the store: %s", exc, exc_info=exc)
+        raise internal_error() from exc
+    finally:
+        if token is not None:
+            runtime.proxy.unregister(token)

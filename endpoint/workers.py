@@ -1,0 +1,247 @@
+"""The supervised pool of query worker processes: how deadlines are really enforced.
+
+pyoxigraph has no query timeout or cancel, and a thread cannot be stopped, so every query on
+an on-disk store runs in a worker process that the server can kill. Each worker holds a
+read-only snapshot (:mod:`.snapshots`) and answers one job at a time over a pipe, streaming
+its serialised answer back in chunks. The server's request thread waits for each message
+with the time left before the job's deadline; when it runs out, it SIGKILLs the worker,
+answers 504, and a background thread starts a replacement. The kill also ends any remote
+call the query had open (the SERVICE proxy lives in the worker), so no CPU or socket is left
+behind. When every worker is busy a query waits for one until its deadline (503 then), and
+at most ``max_queued`` queries wait at once (503 at once beyond that).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Iterator
+from multiprocessing.connection import Connection
+
+from .executors import Answer, JobFailed
+from .jobs import JobError, QueryJob, deadline_error
+from .snapshots import Generation, Snapshots
+
+log = logging.getLogger("practicebank.workers")
+
+
+def worker_main(conn: Connection) -> None:
+    """The loop of one worker process: open the job's snapshot if needed, execute, repeat."""
+    import pyoxigraph as ox
+
+    from .federation import ServiceProxy
+    from .jobs import execute
+
+    proxy = ServiceProxy()
+    store, opened = None, None
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            message = conn.recv()
+        except EOFError:
+            return
+        if message is None:
+            return
+        path, job = message
+        if path != opened:
+            store = None  # close the old generation before opening the new one
+            store, opened = ox.Store.read_only(path), path
+        execute(store, job, conn, proxy=proxy)
+
+
+class _Worker:
+    def __init__(self, process, conn: Connection) -> None:
+        self.process = process
+        self.conn = conn
+        self.generation: Generation | None = None
+
+
+class Overloaded(Exception):
+    """No worker became free in time (answered 503)."""
+
+
+class WorkerPool:
+    """``size`` worker processes reading snapshots from ``snapshots``."""
+
+    def __init__(self, size: int, snapshots: Snapshots, *, max_queued: int = 64) -> None:
+        self.size = size
+        self.snapshots = snapshots
+        self.max_queued = max_queued
+        self.kills = 0
+        self._context = multiprocessing.get_context("spawn")
+        self._cond = threading.Condition()
+        self._idle: list[_Worker] = []
+        self._all: set[_Worker] = set()
+        self._waiting = 0
+        self._closed = False
+        for _ in range(size):
+            self._spawn_async()
+
+    # -- processes -------------------------------------------------------------------------
+
+    def _spawn_async(self) -> None:
+        threading.Thread(target=self._spawn, daemon=True, name="spawn-worker").start()
+
+    def _spawn(self) -> None:
+        parent, child = self._context.Pipe(duplex=True)
+        process = self._context.Process(target=worker_main, args=(child,), daemon=True,
+                                        name="practicebank-query-worker")
+        process.start()
+        child.close()
+        worker = _Worker(process, parent)
+        try:
+            if not parent.poll(60):
+                raise EOFError("the worker did not start within 60 s")
+            parent.recv()  # ("ready", pid)
+        except (EOFError, OSError) as exc:
+            log.error("A query worker failed to start: %s", exc)
+            process.kill()
+            return
+        with self._cond:
+            if self._closed:
+                process.kill()
+                return
+            self._all.add(worker)
+            self._idle.append(worker)
+            self._cond.notify()
+
+    def _kill(self, worker: _Worker, *, replace: bool = True) -> None:
+        worker.process.kill()  # SIGKILL: a query in Rust cannot be interrupted any other way
+        worker.process.join(5)
+        worker.conn.close()
+        self.snapshots.release(worker.generation)
+        with self._cond:
+            self._all.discard(worker)
+            closed = self._closed
+        if replace and not closed:
+            self._spawn_async()
+
+    def _checkout(self, deadline: float) -> _Worker:
+        with self._cond:
+            if not self._idle and self._waiting >= self.max_queued:
+                raise Overloaded(f"{self._waiting} queries are already waiting for a worker")
+            self._waiting += 1
+            try:
+                while not self._idle:
+                    left = deadline - time.time()
+                    if left <= 0:
+                        raise Overloaded("no query worker became free before the deadline")
+                    self._cond.wait(left)
+                return self._idle.pop()
+            finally:
+                self._waiting -= 1
+
+    def _checkin(self, worker: _Worker) -> None:
+        with self._cond:
+            self._idle.append(worker)
+            self._cond.notify()
+
+    # -- running a job ---------------------------------------------------------------------
+
+    def run(self, job: QueryJob) -> Answer:
+        """Run ``job`` on a worker; raises :class:`JobFailed` or :class:`Overloaded`."""
+        worker = self._checkout(job.deadline)
+        generation = self.snapshots.acquire()
+        if worker.generation is not None:
+            self.snapshots.release(worker.generation)
+        worker.generation = generation
+        try:
+            worker.conn.send((generation.path, job))
+            first = self._receive(worker, job)
+        except JobFailed:
+            raise
+        except BaseException:
+            self._kill(worker)
+            raise
+        if first[0] == "error":
+            self._checkin(worker)
+            raise JobFailed(JobError(*first[1:]))
+        _, content_type, data, done = first
+        if done:
+            self._checkin(worker)
+            return Answer(content_type, [data])
+        return Answer(content_type, _Stream(self, worker, job, data))
+
+    def _receive(self, worker: _Worker, job: QueryJob) -> tuple:
+        """The worker's next message, or kill it and raise the deadline's 504."""
+        left = job.deadline - time.time()
+        try:
+            ready = left > 0 and worker.conn.poll(left)
+            if ready:
+                return worker.conn.recv()
+        except (EOFError, OSError) as exc:
+            log.error("A query worker died while answering: %s", exc)
+            self._kill(worker)
+            raise JobFailed(JobError(500, "internal_error", f"worker died: {exc}")) from exc
+        self.kills += 1
+        self._kill(worker)
+        raise JobFailed(deadline_error(job))
+
+    def status(self) -> dict[str, int]:
+        with self._cond:
+            return {"workers": len(self._all), "busy": len(self._all) - len(self._idle)}
+
+    def wait_ready(self, timeout: float = 60) -> bool:
+        """Block until every worker has started (tests and the benchmark use this)."""
+        end = time.monotonic() + timeout
+        with self._cond:
+            while len(self._idle) < self.size:
+                if not self._cond.wait(max(0.0, end - time.monotonic())):
+                    return False
+        return True
+
+    def pids(self) -> list[int]:
+        with self._cond:
+            return [w.process.pid for w in self._all]
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            workers = list(self._all)
+        for worker in workers:
+            self._kill(worker, replace=False)
+
+
+class _Stream:
+    """The rest of a streamed answer; closing it early kills the worker (its output is
+    unwanted and it may still be computing)."""
+
+    def __init__(self, pool: WorkerPool, worker: _Worker, job: QueryJob, first: bytes) -> None:
+        self.pool, self.worker, self.job, self.first = pool, worker, job, first
+        self.finished = False
+        self.closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self.first
+        while True:
+            try:
+                message = self.pool._receive(self.worker, self.job)
+            except JobFailed as failed:
+                self.closed = True  # the pool has already killed the worker
+                raise StreamAborted(failed.error.message) from failed
+            if message[0] == "data":
+                yield message[1]
+            elif message[0] == "end":
+                self.finished = True
+                self.close()
+                return
+            else:  # abort
+                self.close()
+                raise StreamAborted(message[-1])
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self.finished:
+            self.pool._checkin(self.worker)
+        else:
+            self.pool._kill(self.worker)
+
+
+class StreamAborted(Exception):
+    """The answer broke off after its first bytes were sent (the connection is closed
+    without the final chunk, so the client sees an incomplete response, not a short one)."""

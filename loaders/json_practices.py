@@ -1,0 +1,107 @@
+"""Practice records as JSON (an array of objects, or one object) and JSON Lines (one object a
+line), checked against the published JSON Schema ``docs/practice.schema.json`` first.
+
+Each schema error is reported with its record (or line) and a JSON Pointer to the value, so
+``/3/rating`` is the rating of the fourth record. A record that breaks the schema is not
+converted; the others are, so one run reports every problem. Fields that hold personal data
+are dropped with a warning before the schema sees them. Records then go through the same
+converter as CSV rows (:class:`~practicebank.loaders.practices_csv.PracticeConverter`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
+from functools import lru_cache
+
+from jsonschema import Draft202012Validator
+
+from .conversion import Conversion, Locate, ReadContext, json_locate, jsonl_locate
+from .personal import dropped_field, is_personal_field
+from .practices_csv import PracticeConverter
+from .problems import ERROR, Problem
+from .resources import data_file
+
+SCHEMA_FILE = "practice.schema.json"
+
+
+class JsonInputError(ValueError):
+    """The text is not JSON (or a line of a JSON Lines file is not)."""
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict:
+    """The practice JSON Schema, bundled in the package (docs/ has the published copy)."""
+    return json.loads(data_file(SCHEMA_FILE).read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def validator() -> Draft202012Validator:
+    return Draft202012Validator(schema())
+
+
+def is_practice(document: object) -> bool:
+    """An object with a title, or an array of objects whose first one has a title."""
+    first = document[0] if isinstance(document, list) and document else document
+    return isinstance(first, dict) and "title" in first
+
+
+def convert_json(document: object, ctx: ReadContext) -> Conversion:
+    records = document if isinstance(document, list) else [document]
+    return convert_records(((n, r) for n, r in enumerate(records, start=1)), ctx, json_locate)
+
+
+def convert_jsonl(lines: Iterable[str], ctx: ReadContext) -> Conversion:
+    return convert_records(parse_lines(lines, ctx.file), ctx, jsonl_locate)
+
+
+def parse_lines(lines: Iterable[str], file: str) -> Iterator[tuple[int, object]]:
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise JsonInputError(f"{file}, line {number}: not JSON ({exc.msg} at column "
+                                 f"{exc.colno}). Each line of a JSON Lines file is one "
+                                 "JSON object.") from exc
+
+
+def convert_records(records: Iterable[tuple[int, object]], ctx: ReadContext,
+                    locate: Locate) -> Conversion:
+    """Check each record against the schema, then convert the good ones."""
+    problems: list[Problem] = []
+
+    def checked() -> Iterator[tuple[int, Mapping[str, object]]]:
+        for number, record in records:
+            if isinstance(record, dict):
+                record = dict(record)
+                for key in [k for k in record if is_personal_field(k)]:
+                    del record[key]
+                    problems.append(dropped_field(key, ctx.file, **locate(number, key)))
+            errors = sorted(validator().iter_errors(record), key=lambda e: list(e.path))
+            for error in errors:
+                problems.append(schema_problem(error, number, ctx.file, locate))
+            if not errors:
+                yield number, record
+
+    converter = PracticeConverter(file=ctx.file)
+    out = converter.convert_records(checked(), ctx.graph_name)
+    out.locate = locate
+    out.problems = problems + [
+        replace(p, **locate(p.row, p.column)) if p.row is not None else p
+        for p in out.problems
+    ]
+    return out
+
+
+def schema_problem(error, number: int, file: str, locate: Locate) -> Problem:
+    path = [str(part) for part in error.absolute_path]
+    field = path[0] if path else None
+    where = locate(number, field)
+    if where.get("pointer") is not None and len(path) > 1:
+        where["pointer"] += "".join(f"/{part}" for part in path[1:])
+    value = error.instance if isinstance(error.instance, str | int | float | bool) else None
+    return Problem(ERROR, f"Not a valid practice record: {error.message}.", file,
+                   value=None if value is None else str(value), **where)

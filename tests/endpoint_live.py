@@ -1,0 +1,154 @@
+"""Real server processes on loopback for the endpoint tests that need one.
+
+Deadlines, isolation, streaming and federation cannot be tested through Flask's test client:
+they are about processes, sockets and time. :class:`LiveServer` runs ``practicebank serve``
+on a free loopback port with an on-disk store and stops it (and, by the process group, every
+worker) afterwards. :func:`oxigraph_serve` does the same for the Rust server used as a remote.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+TOKEN = "live-test-token"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited:\n{log.read_text()}")
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"no answer from {url} in {timeout} s:\n{log.read_text()}") from None
+            time.sleep(0.1)
+
+
+class LiveServer:
+    """``practicebank serve`` on ``store`` with extra flags; use as a context manager."""
+
+    def __init__(self, store: Path, tmp: Path, *flags: str, env: dict | None = None) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = tmp / f"server-{self.port}.log"
+        cli = Path(sys.executable).with_name("practicebank")
+        command = [str(cli) if cli.exists() else shutil.which("practicebank"),
+                   "serve", "--store", str(store), "--port", str(self.port), *flags]
+        environment = {**os.environ, "PRACTICEBANK_WRITE_TOKEN": TOKEN, **(env or {})}
+        with open(self.log, "wb") as out:
+            self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=out,
+                                            env=environment, start_new_session=True)
+
+    def __enter__(self) -> LiveServer:
+        try:
+            wait_until_up(f"{self.base}/health", self.process, self.log)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+    def children(self) -> list[int]:
+        """The server's worker processes (its direct children)."""
+        return children_of(self.process.pid)
+
+    # -- requests ---------------------------------------------------------------------------
+
+    def query(self, query: str, *, client_timeout: float = 30,
+              accept: str = "application/json", **params: str) -> tuple[int, dict, bytes]:
+        url = f"{self.base}/sparql?" + urllib.parse.urlencode({"query": query, **params})
+        return self.request("GET", url, headers={"Accept": accept}, timeout=client_timeout)
+
+    def update(self, update: str, *, token: str | None = TOKEN) -> tuple[int, dict, bytes]:
+        headers = {"Content-Type": "application/sparql-update"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return self.request("POST", f"{self.base}/update", body=update.encode(), headers=headers)
+
+    def request(self, method: str, url: str, *, body: bytes | None = None,
+                headers: dict | None = None, timeout: float = 30) -> tuple[int, dict, bytes]:
+        req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as response:
+                return response.status, dict(response.headers), response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read()
+
+    def count(self, query: str) -> int:
+        status, _, body = self.query(query)
+        assert status == 200, body
+        return int(json.loads(body)["results"]["bindings"][0]["n"]["value"])
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User plus system CPU time used so far by ``pids`` (those still alive)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def oxigraph_serve(location: Path, tmp: Path) -> tuple[subprocess.Popen, str]:
+    """``oxigraph serve`` (the PyPI package ``oxigraph``) on a free loopback port."""
+    binary = Path(sys.executable).with_name("oxigraph")
+    port = free_port()
+    log = tmp / f"oxigraph-{port}.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [str(binary if binary.exists() else shutil.which("oxigraph")), "serve",
+             "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+            stdout=subprocess.DEVNULL, stderr=out)
+    base = f"http://127.0.0.1:{port}"
+    wait_until_up(f"{base}/query?query=ASK%7B%7D", process, log)
+    return process, base

@@ -1,0 +1,191 @@
+"""Deadlines, isolation and write visibility, against a real server process on loopback.
+
+The server runs ``practicebank serve`` on an on-disk store holding the demo data (3,288
+triples: a three-way cross join over it is ~3.5e10 rows, a runaway by any measure) with two
+query workers and a 2 s deadline. Timing bounds are the issue's own (deadline + 1 s) or
+generous (seconds where milliseconds are expected).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+import time
+import urllib.parse
+
+import pytest
+from endpoint_live import LiveServer, cpu_seconds
+from practicebank.loaders.load import ensure_demo
+from practicebank.loaders.store import PracticeStore
+
+DEADLINE = 2.0
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+SIMPLE = ("SELECT (COUNT(*) AS ?n) WHERE { ?f a "
+          "<https://w3id.org/practicebank/def/PoliceForce> }")
+GRAPH = "https://w3id.org/practicebank/test/versions"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("deadlines")
+    store = PracticeStore(tmp / "store")
+    ensure_demo(store)
+    store.close()
+    with LiveServer(tmp / "store", tmp, "--query-timeout", str(DEADLINE),
+                    "--workers", "2") as live:
+        yield live
+
+
+def timed_query(server, query, **params):
+    started = time.monotonic()
+    status, headers, body = server.query(query, **params)
+    return status, headers, body, time.monotonic() - started
+
+
+def wait_for_workers(server, n: int = 2, timeout: float = 30) -> list[int]:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        health = json.loads(server.request("GET", f"{server.base}/health")[2])
+        if health["workers"] == n and health["busy"] == 0:
+            return server.children()
+        time.sleep(0.1)
+    raise AssertionError(f"workers did not come back: {health}")
+
+
+def test_runaway_query_gets_a_clean_504_within_the_deadline_plus_one_second(server):
+    wait_for_workers(server)
+    status, headers, body, elapsed = timed_query(server, RUNAWAY)
+    assert status == 504
+    assert headers["Content-Type"].startswith("application/json")
+    error = json.loads(body)
+    assert error["error"] == "deadline_exceeded"
+    assert DEADLINE - 0.1 < elapsed < DEADLINE + 1.0
+
+
+def test_a_client_may_ask_for_a_shorter_deadline(server):
+    wait_for_workers(server)
+    status, _, _, elapsed = timed_query(server, RUNAWAY, timeout="0.5")
+    assert status == 504
+    assert elapsed < 0.5 + 1.0
+
+
+def test_other_clients_are_served_while_a_query_runs_away(server):
+    wait_for_workers(server)
+    runaway = threading.Thread(target=timed_query, args=(server, RUNAWAY))
+    runaway.start()
+    time.sleep(0.3)  # the runaway holds one worker now
+    try:
+        latencies = []
+        for _ in range(10):
+            status, _, body, elapsed = timed_query(server, SIMPLE)
+            assert status == 200 and b'"51"' in body
+            latencies.append(elapsed)
+    finally:
+        runaway.join()
+    assert max(latencies) < 1.0, latencies  # normal latency is a few milliseconds
+
+
+def test_the_killed_worker_is_gone_and_no_cpu_is_left_burning(server):
+    before = set(wait_for_workers(server))
+    status, *_ = timed_query(server, RUNAWAY)
+    assert status == 504
+    after = set(wait_for_workers(server))
+    assert len(before - after) == 1  # exactly the worker that ran it was replaced
+    assert not any(pid in after for pid in before - after)
+    pids = [server.process.pid, *after]
+    start = cpu_seconds(pids)
+    time.sleep(1.0)
+    assert cpu_seconds(pids) - start < 0.2  # idle: the runaway is not computing anywhere
+
+
+def test_every_worker_busy_is_503_within_the_deadline(server):
+    wait_for_workers(server)
+    runaways = [threading.Thread(target=timed_query, args=(server, RUNAWAY)) for _ in range(2)]
+    for thread in runaways:
+        thread.start()
+    time.sleep(0.3)
+    try:
+        status, headers, body, elapsed = timed_query(server, SIMPLE, timeout="0.5")
+    finally:
+        for thread in runaways:
+            thread.join()
+    assert status == 503
+    assert json.loads(body)["error"] == "overloaded"
+    assert headers["Retry-After"] == "1"
+    assert elapsed < 0.5 + 1.0
+
+
+def test_a_committed_write_is_visible_to_the_next_query(server):
+    wait_for_workers(server)
+    for i in range(10):
+        status, _, body = server.update(
+            f'INSERT DATA {{ GRAPH <{GRAPH}> {{ <urn:x:s> <urn:x:value> {i} }} }}')
+        assert status == 204, body
+        n = server.count(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{GRAPH}> {{ ?s ?p {i} }} }}")
+        assert n == 1, i
+
+
+def test_no_query_ever_sees_half_a_write(server):
+    wait_for_workers(server)
+    size, seen, stop = 300, [], threading.Event()
+
+    def writer():
+        version = 0
+        while not stop.is_set():
+            version += 1
+            body = "".join(f'<urn:v:s{i}> <urn:v:version> "{version}" .\n' for i in range(size))
+            status, _, text = server.request(
+                "PUT", f"{server.base}/store?graph={urllib.parse.quote(GRAPH + '/half')}",
+                body=body.encode(), headers={"Content-Type": "application/n-triples",
+                                             "Authorization": "Bearer live-test-token"})
+            assert status in (201, 204), text
+
+    def reader():
+        query = (f"SELECT (COUNT(*) AS ?n) (COUNT(DISTINCT ?v) AS ?versions) WHERE "
+                 f"{{ GRAPH <{GRAPH}/half> {{ ?s <urn:v:version> ?v }} }}")
+        while not stop.is_set():
+            status, _, body = server.query(query)
+            row = json.loads(body)["results"]["bindings"][0]
+            seen.append((int(row["n"]["value"]), int(row["versions"]["value"])))
+
+    threads = [threading.Thread(target=writer), threading.Thread(target=reader),
+               threading.Thread(target=reader)]
+    for thread in threads:
+        thread.start()
+    time.sleep(3)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    assert len(seen) > 20
+    assert set(seen) <= {(0, 0), (size, 1)}, sorted(set(seen))[:5]
+
+
+def test_large_results_stream_in_chunks(server):
+    wait_for_workers(server)
+    query = "SELECT ?a ?b WHERE { ?a ?p ?o . ?b ?q ?r } LIMIT 40000"
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    conn.request("GET", "/sparql?" + urllib.parse.urlencode({"query": query}),
+                 headers={"Accept": "text/csv"})
+    response = conn.getresponse()
+    assert response.status == 200
+    assert response.getheader("Transfer-Encoding") == "chunked"
+    lines = response.read().decode().splitlines()
+    conn.close()
+    assert len(lines) == 40001
+
+
+def test_a_stream_cut_by_the_deadline_is_visibly_incomplete(server):
+    wait_for_workers(server)
+    query = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f }"  # ~10 M rows: longer than the deadline
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    started = time.monotonic()
+    conn.request("GET", "/sparql?" + urllib.parse.urlencode({"query": query, "timeout": "1"}),
+                 headers={"Accept": "text/tab-separated-values"})
+    response = conn.getresponse()
+    assert response.status == 200  # streaming had begun when the deadline came
+    with pytest.raises(http.client.IncompleteRead):
+        response.read()
+    conn.close()
+    assert time.monotonic() - started < 1.0 + 2.0
+    wait_for_workers(server)
