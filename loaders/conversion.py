@@ -9,7 +9,9 @@ N-Triples is what Oxigraph bulk-loads fastest. RDF input is not converted at all
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -73,27 +75,67 @@ def nt_term(term: Node) -> str:
     raise TypeError(f"not an RDF term: {term!r}")
 
 
+#: Where a converter running under :func:`streaming` sends its N-Triples as it goes.
+_SINK: ContextVar[Callable[[bytes], object] | None] = ContextVar("triple_sink", default=None)
+
+
+@contextmanager
+def streaming(sink: Callable[[bytes], object]) -> Iterator[None]:
+    """Make the converters run in this context write N-Triples to ``sink`` in chunks as
+    they convert, instead of keeping them: a load then bulk-loads from a pipe while the
+    conversion is still running, so converting and loading use both cores."""
+    token = _SINK.set(sink)
+    try:
+        yield
+    finally:
+        _SINK.reset(token)
+
+
 class TripleBuffer:
-    """Triples as N-Triples lines, in the order added (duplicates are removed by the store)."""
+    """Triples as N-Triples lines, in the order added (duplicates are removed by the store).
+
+    Under :func:`streaming` the lines go to the sink every ``FLUSH_EVERY`` triples (and on
+    :meth:`flush`); the buffer then only counts them."""
+
+    FLUSH_EVERY = 40_000
 
     def __init__(self) -> None:
         self._lines: list[str] = []
+        self._flushed = 0
+        self._sink = _SINK.get()
         self.blank_nodes = False  # whether any triple has one (they need IRIs on load)
 
     def add(self, triple: tuple[Node, Node, Node]) -> None:
         s, p, o = triple
         if isinstance(s, BNode) or isinstance(o, BNode):
+            if self._sink is not None:  # chunks are loaded apart: labels would not join up
+                raise ValueError("a streaming converter must mint IRIs, not blank nodes")
             self.blank_nodes = True
         self._lines.append(f"{nt_term(s)} {nt_term(p)} {nt_term(o)} .\n")
+        if self._sink is not None and len(self._lines) >= self.FLUSH_EVERY:
+            self.flush()
 
     def extend(self, triples: Iterable[tuple[Node, Node, Node]]) -> None:
         for triple in triples:
             self.add(triple)
 
+    def flush(self) -> None:
+        """Send what is buffered to the sink (nothing to do when not streaming)."""
+        if self._sink is not None and self._lines:
+            self._sink("".join(self._lines).encode("utf-8"))
+            self._flushed += len(self._lines)
+            self._lines.clear()
+
+    @property
+    def streamed(self) -> bool:
+        return self._sink is not None
+
     def __len__(self) -> int:
-        return len(self._lines)
+        return self._flushed + len(self._lines)
 
     def ntriples(self) -> bytes:
+        if self._sink is not None:
+            raise RuntimeError("these triples were streamed to a loader, not kept")
         return "".join(self._lines).encode("utf-8")
 
 

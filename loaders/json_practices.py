@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from functools import lru_cache
 
+import fastjsonschema
 from jsonschema import Draft202012Validator
 
 from .conversion import Conversion, Locate, ReadContext, json_locate, jsonl_locate
@@ -38,7 +39,24 @@ def schema() -> dict:
 
 @lru_cache(maxsize=1)
 def validator() -> Draft202012Validator:
+    """The reference validator: slow, but lists every error with its path."""
     return Draft202012Validator(schema())
+
+
+@lru_cache(maxsize=1)
+def quick_check():
+    """The schema compiled to Python by fastjsonschema (about ten times faster): it only
+    says whether a record is valid, so the reference validator explains the invalid ones."""
+    return fastjsonschema.compile(schema())
+
+
+def schema_errors(record: object) -> list:
+    """The schema errors of one record, sorted by path (none for a valid record)."""
+    try:
+        quick_check()(record)
+        return []
+    except fastjsonschema.JsonSchemaException:
+        return sorted(validator().iter_errors(record), key=lambda e: list(e.path))
 
 
 def is_practice(document: object) -> bool:
@@ -80,7 +98,7 @@ def convert_records(records: Iterable[tuple[int, object]], ctx: ReadContext,
                 for key in [k for k in record if is_personal_field(k)]:
                     del record[key]
                     problems.append(dropped_field(key, ctx.file, **locate(number, key)))
-            errors = sorted(validator().iter_errors(record), key=lambda e: list(e.path))
+            errors = schema_errors(record)
             for error in errors:
                 problems.append(schema_problem(error, number, ctx.file, locate))
             if not errors:

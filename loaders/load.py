@@ -20,6 +20,10 @@ This is the library behind ``practicebank load``, ``validate`` and ``serve --dem
 from __future__ import annotations
 
 import hashlib
+import queue
+import shutil
+import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -32,13 +36,13 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
 from . import __version__, formats
-from .conversion import Conversion, TripleBuffer
+from .conversion import Conversion, TripleBuffer, streaming
 from .engines import cached_shapes
 from .namespaces import BASE, GRAPH, ID, PB, slugify
 from .personal import drop_personal_data
 from .problems import ERROR, Problem, ValidationFailed, errors
 from .progress import QUIET, Progress
-from .readers import read_input, read_rdf
+from .readers import detect_format, read_input, read_rdf
 from .resources import DEMO_BUNDLES, Bundle
 from .store import PracticeStore, count_lines, difference, graph_node
 from .validation import Validation, focus_nodes, validate_graph, validate_store
@@ -133,6 +137,16 @@ def load_file(store: PracticeStore, path: Path, *, graph: str | None = None,
             and store.has_graph(name)):
         return LoadResult(name, store.graph_size(name), 0, 0, skipped=True, dry_run=dry_run)
     clock = time.perf_counter()
+    activity = ID[f"load/{uuid.uuid4()}"]
+    fill = not dry_run and not store.has_graph(name)
+    if fill and detect_format(path, format).reader != "rdf":
+        # A converted input fills an empty graph while it is being converted.
+        return _finish(store, *_fill_streaming(
+            store, path, name, str(activity), format=format, by_lsoa=by_lsoa,
+            drop_personal=drop_personal),
+            path=path, name=name, activity=activity, digest=digest, started=started,
+            clock=clock, strict=strict, engine=engine, keep_reports=keep_reports,
+            source_url=source_url, licence=licence, progress=progress)
     reader, conversion = read_input(path, format=format, graph_name=name, by_lsoa=by_lsoa)
     if conversion.rdf is not None:
         stream, fmt = conversion.rdf
@@ -141,8 +155,6 @@ def load_file(store: PracticeStore, path: Path, *, graph: str | None = None,
                           fmt)
     if errors(conversion.problems):
         raise LoadFailed(conversion.problems)
-    activity = ID[f"load/{uuid.uuid4()}"]
-    fill = not dry_run and not store.has_graph(name)
     try:
         if fill:
             staged = _fill(store, name, conversion, str(activity), str(path), drop_personal)
@@ -169,6 +181,8 @@ def load_file(store: PracticeStore, path: Path, *, graph: str | None = None,
             store.abandon_fill(name)
         raise
     finally:
+        if "staged" in locals():
+            staged.discard_scratch()
         if conversion.rdf is not None and hasattr(conversion.rdf[0], "close"):
             conversion.rdf[0].close()
     result = LoadResult(name, staged.size, staged.added, staged.removed, problems,
@@ -190,6 +204,105 @@ def load_file(store: PracticeStore, path: Path, *, graph: str | None = None,
     return result
 
 
+def _fill_streaming(store: PracticeStore, path: Path, name: str, activity: str, *,
+                    format: str | None, by_lsoa: bool,
+                    drop_personal: bool) -> tuple[str, Conversion, Staged]:
+    """Convert ``path`` in a thread that hands N-Triples chunks to this one, which
+    bulk-loads each as it comes (Oxigraph releases the GIL while it parses and writes), so
+    converting and loading overlap. Several bulk loads of ~40k triples are also faster than
+    one of the whole (measured 0.9 s against 1.3 s for 184k triples). Conversion errors are
+    raised once everything is drained; the graph is then emptied again."""
+    chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
+    outcome: dict[str, object] = {}
+    stop = threading.Event()
+
+    def send(chunk: bytes) -> None:
+        while not stop.is_set():
+            try:
+                chunks.put(chunk, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+        raise InterruptedError("the load stopped")
+
+    def produce() -> None:
+        try:
+            with streaming(send):
+                outcome["result"] = read_input(path, format=format, graph_name=name,
+                                               by_lsoa=by_lsoa)
+                outcome["result"][1].triples.flush()
+        except BaseException as exc:  # handed to the loading thread below
+            outcome["error"] = exc
+        finally:
+            chunks.put(None)
+
+    producer = threading.Thread(target=produce, name="practicebank-convert", daemon=True)
+    producer.start()
+    try:
+        store.fill_graph(name, b"", format=ox.RdfFormat.N_TRIPLES, load=activity)
+        while (chunk := chunks.get()) is not None:
+            store.ox.bulk_load(chunk, format=ox.RdfFormat.N_TRIPLES,
+                               to_graph=graph_node(name))
+    except BaseException:
+        stop.set()
+        store.abandon_fill(name)
+        raise
+    finally:
+        stop.set()
+        while producer.is_alive():  # let a blocked producer finish
+            try:
+                chunks.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        producer.join()
+    if "error" in outcome:
+        store.abandon_fill(name)
+        raise outcome["error"]
+    reader, conversion = outcome["result"]
+    if errors(conversion.problems):
+        store.abandon_fill(name)
+        raise LoadFailed(conversion.problems)
+    target = graph_node(name)
+    problems = drop_personal_data(store.ox, target, file=str(path)) if drop_personal else []
+    if conversion.may_have_blank_nodes():
+        skolemize(store.ox, target)
+    size = store.graph_size(name)
+    return reader, conversion, Staged(store.ox, target, size, size, 0, problems=problems)
+
+
+def _finish(store: PracticeStore, reader: str, conversion: Conversion, staged: Staged, *,
+            path: Path, name: str, activity: URIRef, digest: str, started: datetime,
+            clock: float, strict: bool, engine: str | None, keep_reports: bool,
+            source_url: str | None, licence: str | None, progress: Progress) -> LoadResult:
+    """Validate a streamed fill and commit it (or abandon it on any error)."""
+    timings = {"read": time.perf_counter() - clock}
+    clock = time.perf_counter()
+    try:
+        progress.stage("validating", staged.focus_count(), unit="nodes")
+        validation = validate_store(
+            staged.store, staged.graph, focus=staged.focus, file=str(path),
+            outside=outside_of(store, name), rows=conversion.rows,
+            locate=conversion.locate, engine=engine, keep_reports=keep_reports,
+            progress=progress.step)
+        progress.close()
+        problems = conversion.problems + staged.problems + validation.problems
+        if errors(problems) or (strict and problems):
+            raise LoadFailed(problems, validation)
+    except BaseException:
+        store.abandon_fill(name)
+        raise
+    timings["validate"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    prov = provenance(activity, name=name, filename=path.name, digest=digest, reader=reader,
+                      started=started, source_url=source_url, licence=licence,
+                      added=staged.added, removed=staged.removed)
+    store.commit_fill(name, provenance=prov)
+    timings["commit"] = time.perf_counter() - clock
+    return LoadResult(name, staged.size, staged.added, staged.removed, problems,
+                      reader=reader, focus=validation.focus, engine=validation.engine,
+                      timings=timings, validation=validation)
+
+
 @dataclass
 class Staged:
     """Where the new content of a graph sits while it is validated, and how it differs
@@ -204,9 +317,31 @@ class Staged:
     removed_nt: bytes = b""
     focus: list[str] | None = None     # None: every targeted node
     problems: list[Problem] = field(default_factory=list)
+    scratch_folder: Path | None = None  # an on-disk scratch store, removed after validation
 
     def focus_count(self) -> int | None:
         return None if self.focus is None else len(self.focus)
+
+    def discard_scratch(self) -> None:
+        """Remove an on-disk scratch store once validation is done with it."""
+        if self.scratch_folder is not None:
+            self.store = None
+            shutil.rmtree(self.scratch_folder, ignore_errors=True)
+            self.scratch_folder = None
+
+
+#: Above this many triples in the graph being replaced, its staging happens in a temporary
+#: on-disk store beside the real one: in memory, each of the two copies costs about 0.5 KB a
+#: triple (a 1.9-million-triple graph would need more than 2 GiB).
+ON_DISK_STAGING = 250_000
+
+
+def _scratch_store(store: PracticeStore, name: str) -> tuple[ox.Store, Path | None]:
+    """An in-memory scratch store, or an on-disk one when the graph is large."""
+    if store.path is None or store.graph_size(name) < ON_DISK_STAGING:
+        return ox.Store(), None
+    folder = Path(tempfile.mkdtemp(prefix=".practicebank-staging-", dir=store.path.parent))
+    return ox.Store(str(folder / "store")), folder
 
 
 def _fill(store: PracticeStore, name: str, conversion: Conversion, activity: str,
@@ -227,17 +362,26 @@ def _fill(store: PracticeStore, name: str, conversion: Conversion, activity: str
 
 def _stage_replacement(store: PracticeStore, name: str, conversion: Conversion, file: str,
                        last: dict[str, str] | None, drop_personal: bool) -> Staged:
-    """Stage in an in-memory scratch store beside a copy of the current graph."""
-    scratch = ox.Store()
+    """Stage in a scratch store beside a copy of the current graph."""
+    scratch, folder = _scratch_store(store, name)
     data, fmt = conversion.payload()
     try:
         _bulk(scratch, NEW, data, fmt)
     except SyntaxError as exc:
+        if folder is not None:
+            del scratch
+            shutil.rmtree(folder, ignore_errors=True)
         raise LoadFailed([_syntax_problem(exc, fmt, file)]) from exc
     problems = drop_personal_data(scratch, NEW, file=file) if drop_personal else []
     if conversion.may_have_blank_nodes():
         skolemize(scratch, NEW)
-    if store.has_graph(name):
+    if store.has_graph(name) and folder is not None:
+        copy = folder / "current.nt"  # through a file, not a bytes object in memory
+        with copy.open("wb") as out:
+            store.dump(out, format=ox.RdfFormat.N_TRIPLES, graph=name)
+        scratch.bulk_load(path=str(copy), format=ox.RdfFormat.N_TRIPLES, to_graph=OLD)
+        copy.unlink()
+    elif store.has_graph(name):
         scratch.bulk_load(store.dump(format=ox.RdfFormat.N_TRIPLES, graph=name),
                           format=ox.RdfFormat.N_TRIPLES, to_graph=OLD)
     added_nt = difference(scratch, NEW, OLD)
@@ -248,7 +392,7 @@ def _stage_replacement(store: PracticeStore, name: str, conversion: Conversion, 
     if last is not None and last.get("shapes") == shapes_iri():
         focus = touched(scratch, added_nt + removed_nt, outside_of(store, name))
     return Staged(scratch, NEW, size, count_lines(added_nt), count_lines(removed_nt),
-                  added_nt, removed_nt, focus, problems)
+                  added_nt, removed_nt, focus, problems, folder)
 
 
 def touched(scratch: ox.Store, changed_nt: bytes, outside=None) -> list[str]:

@@ -229,3 +229,44 @@ def test_a_second_writer_gets_a_clear_store_in_use_error(tmp_path):
             PracticeStore(tmp_path / "store")
     finally:
         first.close()
+
+
+def test_ntriples_load_in_blocks_keeps_every_triple_and_blank_node(tmp_path):
+    """Bulk loads in blocks of whole lines; a blank node whose lines fall in two blocks is
+    still one node."""
+    import io
+
+    import pyoxigraph as ox
+
+    lines = [f"<https://example.org/s{i}> <https://example.org/p> \"{i}\" .\n"
+             for i in range(50)]
+    lines += ["_:b <https://example.org/p> \"x\" .\n"] + lines[:3] + [
+        "_:b <https://example.org/q> \"y\" .\n"]
+    store = PracticeStore(tmp_path / "store")
+    try:
+        target = ox.NamedNode("https://w3id.org/practicebank/graph/blocks")
+        store._bulk_load_lines(io.BytesIO("".join(lines).encode()), target, None, block=100)
+        assert store.graph_size("blocks") == 52
+        rows = list(store.query("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE "
+                                "{ ?s ?p ?o FILTER isBlank(?s) }"))
+        assert rows[0]["n"].value == "1"
+    finally:
+        store.close()
+
+
+def test_replacing_a_large_graph_stages_on_disk_and_cleans_up(tmp_path, monkeypatch):
+    from practicebank.loaders import load as load_module
+
+    monkeypatch.setattr(load_module, "ON_DISK_STAGING", 1)
+    store = PracticeStore(tmp_path / "store")
+    try:
+        path = write(tmp_path, "p.csv", HEADER + f"Trial A,Promising,Prevention,,,{PAGE}a\n"
+                     f"Trial B,Worked,Diversion,,,{PAGE}b\n")
+        load_file(store, path)
+        write(tmp_path, "p.csv", HEADER + f"Trial A,Promising,Prevention,,,{PAGE}a\n")
+        result = load_file(store, path)
+        assert result.removed > 0 and result.added == 0
+        assert not store.query("ASK { <https://w3id.org/practicebank/id/practice/b> ?p ?o }")
+        assert not list(tmp_path.glob(".practicebank-staging-*"))
+    finally:
+        store.close()
