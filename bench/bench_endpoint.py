@@ -205,6 +205,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=0,
+                        help="query workers of practicebank's pool (0: one per CPU, at least 2)")
     parser.add_argument("--store", type=Path, help="reuse (or create) the benchmark store here")
     args = parser.parse_args()
 
@@ -232,7 +234,7 @@ def main() -> None:
         }
         servers = {
             "oxigraph serve": lambda: start_oxigraph(copy),
-            "practicebank (workers, deadlines)": lambda: start_practicebank(store, 0),
+            "practicebank (workers, deadlines)": lambda: start_practicebank(store, args.workers),
             "practicebank (in process, no deadlines)": lambda: start_practicebank(store, -1),
         }
         results: dict[tuple[str, str], dict] = {}
