@@ -161,6 +161,7 @@ def load_file(store: PracticeStore, path: Path, *, graph: str | None = None,
                           fmt)
     if errors(conversion.problems):
         raise LoadFailed(conversion.problems)
+    staged: Staged | None = None
     try:
         if fill:
             staged = _fill(store, name, conversion, str(activity), str(path), drop_personal,
@@ -172,23 +173,16 @@ def load_file(store: PracticeStore, path: Path, *, graph: str | None = None,
                                         drop_personal)
         timings = {"read": time.perf_counter() - clock}
         clock = time.perf_counter()
-        progress.stage("validating", staged.focus_count(), unit="nodes")
-        validation = validate_store(
-            staged.store, staged.graph, focus=staged.focus, file=str(path),
-            outside=outside_of(store, name), rows=conversion.rows,
-            locate=conversion.locate, engine=engine, keep_reports=keep_reports,
-            progress=progress.step)
-        progress.close()
+        validation, problems = _validate_staged(store, name, staged, conversion, path,
+                                                strict=strict, engine=engine,
+                                                keep_reports=keep_reports, progress=progress)
         timings["validate"] = time.perf_counter() - clock
-        problems = conversion.problems + staged.problems + validation.problems
-        if errors(problems) or (strict and problems):
-            raise LoadFailed(problems, validation)
     except BaseException:
         if fill:
             store.abandon_fill(name)
         raise
     finally:
-        if "staged" in locals():
+        if staged is not None:
             staged.discard_scratch()
         if conversion.rdf is not None and hasattr(conversion.rdf[0], "close"):
             conversion.rdf[0].close()
@@ -296,6 +290,23 @@ def _fill_streaming(store: PracticeStore, path: Path, name: str, activity: str, 
     return reader, conversion, Staged(store.ox, target, size, size, 0, problems=problems)
 
 
+def _validate_staged(store: PracticeStore, name: str, staged: Staged, conversion: Conversion,
+                     path: Path, *, strict: bool, engine: str | None, keep_reports: bool,
+                     progress: Progress) -> tuple[Validation, list[Problem]]:
+    """Validate what a load staged; raise LoadFailed on any error (or, with ``strict``,
+    any problem), else return the validation and every problem of the load."""
+    progress.stage("validating", staged.focus_count(), unit="nodes")
+    validation = validate_store(
+        staged.store, staged.graph, focus=staged.focus, file=str(path),
+        outside=outside_of(store, name), rows=conversion.rows, locate=conversion.locate,
+        engine=engine, keep_reports=keep_reports, progress=progress.step)
+    progress.close()
+    problems = conversion.problems + staged.problems + validation.problems
+    if errors(problems) or (strict and problems):
+        raise LoadFailed(problems, validation)
+    return validation, problems
+
+
 def _finish(store: PracticeStore, reader: str, conversion: Conversion, staged: Staged, *,
             path: Path, name: str, activity: URIRef, digest: str, started: datetime,
             clock: float, strict: bool, engine: str | None, keep_reports: bool,
@@ -304,16 +315,9 @@ def _finish(store: PracticeStore, reader: str, conversion: Conversion, staged: S
     timings = {"read": time.perf_counter() - clock}
     clock = time.perf_counter()
     try:
-        progress.stage("validating", staged.focus_count(), unit="nodes")
-        validation = validate_store(
-            staged.store, staged.graph, focus=staged.focus, file=str(path),
-            outside=outside_of(store, name), rows=conversion.rows,
-            locate=conversion.locate, engine=engine, keep_reports=keep_reports,
-            progress=progress.step)
-        progress.close()
-        problems = conversion.problems + staged.problems + validation.problems
-        if errors(problems) or (strict and problems):
-            raise LoadFailed(problems, validation)
+        validation, problems = _validate_staged(store, name, staged, conversion, path,
+                                                strict=strict, engine=engine,
+                                                keep_reports=keep_reports, progress=progress)
     except BaseException:
         store.abandon_fill(name)
         raise
