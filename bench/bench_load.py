@@ -36,28 +36,35 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_one(size: int, fmt: str, out: Path, engine: str | None) -> dict:
-    """One load in this process (called in a child process)."""
+def timed_load(path: Path, graph: str, engine: str | None, after=None) -> dict:
+    """Load ``path`` into a fresh on-disk store in a temporary folder and return its row of
+    figures; ``after(store, folder)`` runs before the store is closed and goes in "replace"."""
     from practicebank.loaders.load import load_file
     from practicebank.loaders.store import PracticeStore
 
-    source = out / str(size) / f"practices.{fmt}"
     folder = Path(tempfile.mkdtemp(prefix="pb-bench-"))
     try:
         store = PracticeStore(folder / "store")
         clock = time.perf_counter()
-        result = load_file(store, source, graph="practices", engine=engine)
+        result = load_file(store, path, graph=graph, engine=engine)
         total = time.perf_counter() - clock
-        row = {"format": fmt, "triples": result.triples, "focus": result.focus,
-               "engine": result.engine, "total": total, **result.timings,
-               "warnings": len(result.problems)}
-        if fmt == "nt":
-            row["replace"] = replace_one(store, source, folder, engine)
+        row = {"triples": result.triples, "focus": result.focus, "engine": result.engine,
+               "total": total, **result.timings, "warnings": len(result.problems)}
+        if after is not None:
+            row["replace"] = after(store, folder)
         store.close()
         row["peak_mb"] = peak_mb()
         return row
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_one(size: int, fmt: str, out: Path, engine: str | None) -> dict:
+    """One load in this process (called in a child process)."""
+    source = out / str(size) / f"practices.{fmt}"
+    after = (lambda store, folder: replace_one(store, source, folder, engine)) \
+        if fmt == "nt" else None
+    return {"format": fmt, **timed_load(source, "practices", engine, after)}
 
 
 def replace_one(store, source: Path, folder: Path, engine: str | None) -> dict:
@@ -96,9 +103,6 @@ def run_bulk(size: int, out: Path) -> dict:
 
 def run_untargeted(size: int, out: Path, engine: str | None) -> dict:
     """Triples no shape targets, as many as the practices file has: near bulk speed."""
-    from practicebank.loaders.load import load_file
-    from practicebank.loaders.store import PracticeStore
-
     path = out / str(size) / "untargeted.nt"
     triples = sum(1 for _ in (out / str(size) / "practices.nt").open("rb"))
     if not path.exists():
@@ -106,17 +110,7 @@ def run_untargeted(size: int, out: Path, engine: str | None) -> dict:
             for i in range(triples):
                 f.write(f"<https://example.org/thing/{i // 19}> "
                         f"<https://example.org/p{i % 19}> \"value {i}\" .\n")
-    folder = Path(tempfile.mkdtemp(prefix="pb-bench-"))
-    try:
-        store = PracticeStore(folder / "store")
-        clock = time.perf_counter()
-        result = load_file(store, path, graph="untargeted", engine=engine)
-        total = time.perf_counter() - clock
-        store.close()
-        return {"format": "untargeted", "triples": result.triples, "focus": result.focus,
-                "total": total, **result.timings, "peak_mb": peak_mb()}
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    return {"format": "untargeted", **timed_load(path, "untargeted", engine)}
 
 
 def child(args: list[str]) -> dict:

@@ -34,7 +34,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Graph, Literal, URIRef
+from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
 from . import __version__, formats
@@ -47,7 +47,7 @@ from .progress import QUIET, Progress
 from .readers import detect_format, read_input, read_rdf
 from .resources import DEMO_BUNDLES, Bundle
 from .store import PracticeStore, count_lines, difference, graph_node
-from .validation import Validation, focus_nodes, validate_graph, validate_store
+from .validation import Validation, focus_nodes, validate_store
 
 GENID = BASE + ".well-known/genid/"
 NEW = ox.NamedNode("urn:practicebank:staging:new")
@@ -282,12 +282,8 @@ def _fill_streaming(store: PracticeStore, path: Path, name: str, activity: str, 
     if errors(conversion.problems):
         store.abandon_fill(name)
         raise LoadFailed(conversion.problems)
-    target = graph_node(name)
-    problems = drop_personal_data(store.ox, target, file=str(path)) if drop_personal else []
-    if conversion.may_have_blank_nodes():
-        skolemize(store.ox, target)
-    size = store.graph_size(name)
-    return reader, conversion, Staged(store.ox, target, size, size, 0, problems=problems)
+    staged = _filled(store, name, str(path), drop_personal, conversion.may_have_blank_nodes())
+    return reader, conversion, staged
 
 
 def _validate_staged(store: PracticeStore, name: str, staged: Staged, conversion: Conversion,
@@ -385,10 +381,17 @@ def _fill(store: PracticeStore, name: str, conversion: Conversion, activity: str
         store.fill_graph(name, data, format=fmt, load=activity, path=direct)
     except SyntaxError as exc:
         raise LoadFailed([_syntax_problem(exc, fmt, file)]) from exc
+    blank = file_may_have_blank_nodes(direct, fmt) if direct else conversion.may_have_blank_nodes()
+    return _filled(store, name, file, drop_personal, blank)
+
+
+def _filled(store: PracticeStore, name: str, file: str, drop_personal: bool,
+            blank_nodes: bool) -> Staged:
+    """Finish staging a filled graph: drop personal data if asked, give blank nodes IRIs,
+    count what is there."""
     target = graph_node(name)
     problems = drop_personal_data(store.ox, target, file=file) if drop_personal else []
-    blank = file_may_have_blank_nodes(direct, fmt) if direct else conversion.may_have_blank_nodes()
-    if blank:
+    if blank_nodes:
         skolemize(store.ox, target)
     size = store.graph_size(name)
     return Staged(store.ox, target, size, size, 0, problems=problems)
@@ -545,30 +548,7 @@ def validate_files_report(paths: list[Path], *, format: str | None = None,
     return problems, validations
 
 
-# -- compatibility and bundles ------------------------------------------------------------------
-
-def check(conversion: Conversion, *, file: str, strict: bool = False,
-          context: Graph | None = None) -> list[Problem]:
-    """Conversion problems plus SHACL problems of a small conversion held in memory;
-    raise ValidationFailed if any is an error (or, with ``strict``, any warning)."""
-    problems = list(conversion.problems)
-    if not errors(problems) and len(conversion.graph):
-        problems += validate_graph(conversion.graph, file=file, rows=conversion.rows,
-                                   extra_context=context)
-    if errors(problems) or (strict and problems):
-        raise ValidationFailed(problems)
-    return problems
-
-
-def store_context(store: PracticeStore, graph: Graph, replacing: str) -> Graph:
-    """The types the store already knows for the IRIs ``graph`` points at, outside the
-    graph being replaced: enough for ``sh:class`` checks across graphs."""
-    objects = {str(o) for o in graph.objects() if isinstance(o, URIRef)}
-    context = Graph()
-    for s, t in store.types_of(objects, excluding=replacing):
-        context.add((URIRef(s), RDF.type, URIRef(t)))
-    return context
-
+# -- bundles ---------------------------------------------------------------------------------
 
 def load_bundle(store: PracticeStore, bundle: Bundle, *, validate: bool = True) -> LoadResult:
     """Load one of the bundled files into its graph (validated like any other load)."""

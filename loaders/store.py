@@ -26,7 +26,7 @@ import json
 import os
 import queue
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
@@ -180,32 +180,6 @@ class PracticeStore:
 
     # -- writing -------------------------------------------------------------------------
 
-    def replace_graph(
-        self,
-        name: str,
-        ntriples: bytes | str,
-        *,
-        provenance: Callable[[int, int], str] | None = None,
-    ) -> tuple[int, int]:
-        """Replace graph ``graph/{name}`` with ``ntriples``, all or nothing.
-
-        ``provenance(added, removed)`` returns N-Triples that are written into
-        ``graph/provenance`` in the same transaction as the change.
-        Returns (triples added, triples removed).
-        """
-        scratch = ox.Store()
-        new, old = ox.NamedNode("urn:new"), ox.NamedNode("urn:old")
-        scratch.load(ntriples, format=ox.RdfFormat.N_TRIPLES, to_graph=new)
-        if self.has_graph(name):
-            scratch.bulk_load(self.ox.dump(format=ox.RdfFormat.N_TRIPLES,
-                                           from_graph=graph_node(name)),
-                              format=ox.RdfFormat.N_TRIPLES, to_graph=old)
-        added = difference(scratch, new, old)
-        removed = difference(scratch, old, new)
-        prov = provenance(count_lines(added), count_lines(removed)) if provenance else ""
-        self.apply_change(name, added=added, removed=removed, provenance=prov)
-        return count_lines(added), count_lines(removed)
-
     def apply_change(self, name: str, *, added: bytes = b"", removed: bytes = b"",
                      provenance: str | bytes = "") -> None:
         """Remove and add N-Triples in ``graph/{name}`` and add ``provenance`` to
@@ -230,8 +204,8 @@ class PracticeStore:
         Quads of a TriG or N-Quads file go into the graph as triples, whatever graph the
         file puts them in. ``path``, when given, is read by Oxigraph instead of ``data``.
         More data may follow with ``bulk_load`` into the same graph before the fill is
-        committed or abandoned. Raises SyntaxError on bad input (the
-        journal stays, so that ``abandon_fill`` or the next open empties the graph).
+        committed or abandoned. Raises SyntaxError on bad input (the journal stays, so
+        that ``abandon_fill`` or the next open empties the graph).
         """
         if self.has_graph(name):
             raise ValueError(f"graph/{name} is not empty; fill_graph only fills empty graphs")
