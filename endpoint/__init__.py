@@ -16,6 +16,7 @@ from flask import Flask
 from practicebank.loaders.store import PracticeStore, default_store_path
 
 from . import db, errors, graph_store, metrics, pages, settings, sparql, update
+from .fast_lane import FastLane
 
 #: Request bodies above this many bytes are refused with 413 (queries are short).
 DEFAULT_MAX_CONTENT_LENGTH = settings.BY_NAME["max_content_length"].default
@@ -55,6 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(sparql.bp)
     app.register_blueprint(update.bp)
     app.register_blueprint(graph_store.bp)
+    app.wsgi_app = FastLane(app, app.wsgi_app)  # the plain query GET skips Flask's machinery
     return app
 
 

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from functools import lru_cache
 from typing import Any
 
 from flask import Flask, Response, current_app, request
+from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.http import parse_accept_header
 
 #: Media types of the error shape itself (not of query results: those live in the format table).
 JSON_TYPE = "application/json"
@@ -136,21 +139,29 @@ def as_endpoint_error(exc: HTTPException) -> EndpointError:
 
 def prefers_text() -> bool:
     """True when the client ranks plain text (or HTML, as browsers do) above JSON."""
-    best = request.accept_mimetypes.best_match([JSON_TYPE, TEXT_TYPE, HTML_TYPE], JSON_TYPE)
+    return prefers_text_for(request.headers.get("Accept", ""))
+
+
+@lru_cache(maxsize=256)
+def prefers_text_for(accept: str) -> bool:
+    """:func:`prefers_text` for an ``Accept`` header's value (remembered: clients repeat it)."""
+    best = parse_accept_header(accept, MIMEAccept).best_match(
+        [JSON_TYPE, TEXT_TYPE, HTML_TYPE], JSON_TYPE)
     return best != JSON_TYPE
+
+
+def error_body(error: EndpointError, text: bool) -> tuple[bytes, str]:
+    """The body and Content-Type of ``error``: JSON, or one line of text when ``text``."""
+    if text:
+        return f"{error.kind}: {error.message}\n".encode(), TEXT_TYPE + "; charset=utf-8"
+    return json.dumps({"error": error.kind, "message": error.message, **error.extra},
+                      ensure_ascii=False).encode(), JSON_TYPE
 
 
 def error_response(error: EndpointError) -> Response:
     """The response for ``error``: JSON by default, one line of text when text is preferred."""
-    if prefers_text():
-        body, mimetype = f"{error.kind}: {error.message}\n", TEXT_TYPE
-    else:
-        body, mimetype = (
-            json.dumps({"error": error.kind, "message": error.message, **error.extra},
-                       ensure_ascii=False),
-            JSON_TYPE,
-        )
-    response = Response(body, status=error.code, mimetype=mimetype)
+    body, content_type = error_body(error, prefers_text())
+    response = Response(body, status=error.code, content_type=content_type)
     response.headers.update(error.extra_headers)
     response.vary.add("Accept")
     return response

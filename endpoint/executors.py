@@ -30,10 +30,12 @@ class JobFailed(Exception):
 
 @dataclass
 class Answer:
-    """A successful answer: its content type and its bytes, whole or as a stream."""
+    """A successful answer: its content type, its bytes (whole, or read from a spool) and
+    their length when known."""
 
     content_type: str
     body: Iterable[bytes]
+    length: int | None = None
 
 
 class RWLock:
@@ -100,7 +102,7 @@ class InProcessExecutor:
             aborted = next(m for m in channel.messages if m[0] == "abort")
             raise JobFailed(JobError(*aborted[1:]))
         body = [first[2]] + [m[1] for m in channel.messages[1:] if m[0] == "data"]
-        return Answer(first[1], body)
+        return Answer(first[1], body, sum(len(chunk) for chunk in body))
 
     def status(self) -> dict[str, int]:
         return {"workers": 0, "busy": 0}

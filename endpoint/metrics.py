@@ -118,14 +118,17 @@ def _finish(response: Response) -> Response:
     query = g.get("query_hash")
     app.extensions[EXTENSION].observe_request(method, status)
     if app.config.get("ACCESS_LOG", True):
-        def log() -> None:
-            access_log.info(json.dumps({
-                "method": method, "path": path, "status": status,
-                "duration_ms": round((time.monotonic() - started) * 1000, 2),
-                "query_hash": query,
-            }))
-        response.call_on_close(log)
+        response.call_on_close(lambda: log_access(method, path, status, started, query))
     return response
+
+
+def log_access(method: str, path: str, status: int, started: float, query: str | None) -> None:
+    """The access-log line of one request, timed from ``started`` (``time.monotonic()``)."""
+    access_log.info(json.dumps({
+        "method": method, "path": path, "status": status,
+        "duration_ms": round((time.monotonic() - started) * 1000, 2),
+        "query_hash": query,
+    }))
 
 
 def init_app(app: Flask) -> None:

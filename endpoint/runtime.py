@@ -20,8 +20,10 @@ from flask import current_app
 from practicebank.loaders.store import PracticeStore
 
 from .db import get_store
-from .executors import InProcessExecutor, RWLock
+from .executors import Answer, InProcessExecutor, RWLock
 from .federation import Allowlist, ServiceProxy
+from .jobs import QueryJob
+from .lookups import LookupLane
 from .settings import default_snapshot_dir
 from .snapshots import Snapshots
 from .workers import WorkerPool
@@ -39,20 +41,17 @@ class Freshness:
 
     def __init__(self) -> None:
         self.run_id = secrets.token_hex(4)
-        self.writes = 0
-        self.last_modified = float(int(time.time()))
+        self._set(0)
 
     def bump(self) -> None:
-        self.writes += 1
+        self._set(self.writes + 1)
+
+    def _set(self, writes: int) -> None:
+        # Read on every GET answer, so computed once per write rather than per request.
+        self.writes = writes
         self.last_modified = float(int(time.time()))
-
-    @property
-    def tag(self) -> str:
-        return f"{self.run_id}-{self.writes}"
-
-    @property
-    def http_date(self) -> str:
-        return formatdate(self.last_modified, usegmt=True)
+        self.tag = f"{self.run_id}-{writes}"
+        self.http_date = formatdate(self.last_modified, usegmt=True)
 
 
 class Runtime:
@@ -75,8 +74,10 @@ class Runtime:
             self.snapshots = Snapshots(store, Path(root))
             size = workers or max(2, os.cpu_count() or 2)
             self.executor = WorkerPool(size, self.snapshots, max_queued=config["MAX_QUEUED"])
+            self.lookups: LookupLane | None = LookupLane(self.snapshots)
         else:
             self.executor = InProcessExecutor(store, self.lock)
+            self.lookups = None
         self.writer = Writer(store, self.lock, before=self._committed_view,
                              on_commit=self._committed)
 
@@ -117,7 +118,18 @@ class Runtime:
             return 0
         return sum(f.stat().st_size for f in self.store.path.iterdir() if f.is_file())
 
+    def run(self, job: QueryJob) -> Answer:
+        """Answer ``job``: a lookup by IRI here if it stays small, anything else on the
+        executor (raises :class:`JobFailed` or :class:`Overloaded`)."""
+        if self.lookups is not None:
+            answer = self.lookups.run(job)
+            if answer is not None:
+                return answer
+        return self.executor.run(job)
+
     def close(self) -> None:
+        if self.lookups is not None:
+            self.lookups.close()
         self.executor.close()
         self.proxy.close()
         self._before = None

@@ -1,18 +1,28 @@
-"""Running the endpoint under waitress, a production WSGI server (Flask's own is for debugging).
+"""Running the endpoint under granian, a production HTTP server written in Rust.
 
-waitress is pure Python and serves requests from a thread pool; the threads mostly wait on
-query workers (or, in process, on pyoxigraph, which releases the GIL). The runtime (worker
-pool, snapshots) is started before the first request, so the first query does not wait for
-workers to spawn, and stopped when the server stops, so no worker outlives it.
+Measured on this project's 2-core machine (``bench/bench_endpoint.py``), the HTTP layer was
+the endpoint's bottleneck: waitress (pure Python) spent more time parsing requests and
+writing responses than Oxigraph spent answering a cheap lookup. granian parses HTTP and
+manages connections in Rust, off the GIL, and calls the WSGI app from a small pool of
+Python threads that mostly wait on query workers.
+
+granian runs the app in a child process that it supervises. That child is started with
+``spawn`` (a fresh interpreter: RocksDB's background threads do not survive a ``fork``), so
+it is given the app's *configuration*, builds the app itself, starts the runtime (worker
+pool, snapshots) before taking the first request, and stops it when the server stops, so no
+query worker outlives the server.
 """
 
 from __future__ import annotations
 
 import logging
-import signal
+import multiprocessing
+import multiprocessing.util
 import sys
+from collections.abc import Mapping
+from functools import partial
+from typing import Any
 
-import waitress
 from flask import Flask
 
 from .runtime import close_runtime, get_runtime
@@ -24,23 +34,56 @@ def endpoint_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}/sparql"
 
 
-def serve(app: Flask, host: str = "127.0.0.1", port: int = 7878, threads: int = 16) -> None:
-    """Serve ``app`` until the process is stopped; loopback only unless ``host`` says otherwise."""
-    access = logging.getLogger("practicebank.access")
-    if app.config.get("ACCESS_LOG", True) and not access.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        access.addHandler(handler)
-        access.setLevel(logging.INFO)
-        access.propagate = False
+def serve(config: Mapping[str, Any], host: str = "127.0.0.1", port: int = 7878,
+          threads: int = 8) -> None:
+    """Serve the app that ``create_app(config)`` builds until the process is stopped.
+
+    ``config`` must be picklable (paths and settings, not a store object): the app is built
+    in the server's child process. Loopback only unless ``host`` says otherwise.
+    """
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    # granian starts its worker with the default start method; make that a fresh interpreter.
+    multiprocessing.set_start_method("spawn", force=True)
+    server = Server(
+        "practicebank.endpoint:create_app",  # a label only: the loader below builds the app
+        address=host,
+        port=port,
+        interface=Interfaces.WSGI,
+        workers=1,
+        blocking_threads=threads,
+        backpressure=threads * 8,
+        log_level=LogLevels.warning,
+        workers_kill_timeout=10,
+    )
+    server.serve(target_loader=partial(_load_app, dict(config), host, port))
+
+
+def _load_app(config: dict[str, Any], host: str, port: int, _target: str) -> Flask:
+    """In granian's child: build the app, start its runtime, arrange its shutdown."""
+    from . import create_app
+
+    app = create_app(config)
+    if app.config.get("ACCESS_LOG", True):
+        _log_access_to_stderr()
     with app.app_context():
         runtime = get_runtime()
         wait_ready = getattr(runtime.executor, "wait_ready", None)
         if wait_ready is not None:
             wait_ready()
+    # multiprocessing ends its children without running atexit hooks; its finalizers do run.
+    multiprocessing.util.Finalize(app, close_runtime, args=(app,), exitpriority=10)
     print(f"practicebank endpoint on {endpoint_url(host, port)}", file=sys.stderr, flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # run the cleanup below
-    try:
-        waitress.serve(app, host=host, port=port, threads=threads)
-    finally:
-        close_runtime(app)
+    return app
+
+
+def _log_access_to_stderr() -> None:
+    access = logging.getLogger("practicebank.access")
+    if not access.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        access.addHandler(handler)
+        access.setLevel(logging.INFO)
+        access.propagate = False

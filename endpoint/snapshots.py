@@ -62,9 +62,10 @@ class Snapshots:
             left = self._refs.get(generation.number, 0) - 1
             if left > 0:
                 self._refs[generation.number] = left
-            else:
-                self._refs.pop(generation.number, None)
-            self._collect()
+                return
+            self._refs.pop(generation.number, None)
+            if generation.number != self.current.number:
+                self._collect()  # the last user of an old generation is gone
 
     def _collect(self) -> None:
         keep = {self.current.number, *self._refs}

@@ -17,13 +17,14 @@ import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 
 import pyoxigraph as ox
 from flask import Blueprint, Request, Response, current_app, g, request
 from practicebank.loaders.formats import Format, by_name, of_kind
 from practicebank.loaders.store import PracticeStore
-from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import MIMEAccept, MultiDict
+from werkzeug.http import parse_accept_header
 
 from .errors import (
     EndpointError,
@@ -32,10 +33,11 @@ from .errors import (
     service_unavailable,
     unsupported_media_type,
 )
-from .executors import InProcessExecutor, JobFailed, RWLock
+from .executors import Answer, InProcessExecutor, JobFailed, RWLock
 from .federation import Allowlist, plan_remote_calls
 from .jobs import JobError, QueryJob
-from .negotiation import FORM_TYPE, negotiate
+from .metrics import EXTENSION as METRICS
+from .negotiation import FORM_TYPE, choose_format, requested_format
 from .runtime import get_runtime
 from .sparql_text import query_hash
 from .workers import Overloaded
@@ -64,6 +66,19 @@ def answer_formats(kind: str) -> list[Format]:
     """What an answer of ``kind`` can be written in, default first, HTML last (so that
     ``text/*`` still means CSV and only a browser's explicit ``text/html`` picks it)."""
     return [*of_kind(kind), HTML]
+
+
+@lru_cache(maxsize=512)
+def formats_for(accept: str, requested: str | None) -> tuple[dict[str, str | None],
+                                                            dict[str, str]]:
+    """:func:`choose_both` for an ``Accept`` header and ``format=`` value, remembered.
+
+    Clients send the same few headers again and again, and werkzeug's matching is the
+    dearest step of a cheap query; the cache is bounded, so odd headers cannot grow it.
+    Callers must not change the dicts returned.
+    """
+    return choose_both(partial(choose_format, accept=parse_accept_header(accept, MIMEAccept),
+                               requested=requested))
 
 
 def choose_both(choose: Chooser) -> tuple[dict[str, str | None], dict[str, str]]:
@@ -104,10 +119,10 @@ def _iris(nodes: list[ox.NamedNode] | None) -> tuple[str, ...] | None:
     return None if nodes is None else tuple(n.value for n in nodes)
 
 
-def job_error(error: JobError) -> EndpointError:
+def job_error(error: JobError, app=None) -> EndpointError:
     """The HTTP error for a failed job; store faults are logged and not shown."""
     if error.code >= 500 and error.kind == "internal_error":
-        current_app.logger.error("Query evaluation failed: %s", error.message)
+        (app or current_app).logger.error("Query evaluation failed: %s", error.message)
         return internal_error()
     return EndpointError(error.code, error.kind, error.message)
 
@@ -256,46 +271,69 @@ def answer_query(asked: ProtocolQuery) -> Response:
     runtime = get_runtime()
     config = current_app.config
     g.query_hash = query_hash(asked.query)
+    accept, requested = request.headers.get("Accept", ""), requested_format(request)
     cacheable = request.method in ("GET", "HEAD")
     etag = None
     if cacheable:
-        variant = hashlib.sha256(
-            f"{request.headers.get('Accept', '')}|{request.args.get('format', '')}".encode()
-        ).hexdigest()[:8]
-        etag = f"{runtime.freshness.tag}-{variant}"
+        etag = f"{runtime.freshness.tag}-{variant_tag(accept, request.args.get('format', ''))}"
         if _not_modified(etag, runtime.freshness.last_modified):
             response = Response(status=304)
             _cache_headers(response, etag, runtime)
             return response
-    timeout = requested_timeout(request, float(config["QUERY_TIMEOUT"]))
-    formats, refusals = choose_both(partial(negotiate, request))
-    job = QueryJob(
-        asked.query,
-        _iris(asked.default_graph),
-        _iris(asked.named_graphs),
+    base = request.base_url
+    job = make_job(
+        runtime, config, asked.query, asked.default_graph, asked.named_graphs,
+        accept=accept, requested=requested, base=base,
+        deadline=g.get("started_wall", time.time())
+        + requested_timeout(request, float(config["QUERY_TIMEOUT"])),
+    )
+    answer = run_job(runtime, job, current_app)
+    response = Response(answer.body, status=200, content_type=answer.content_type)
+    if answer.length is not None:
+        response.content_length = answer.length
+    if cacheable:
+        _cache_headers(response, etag, runtime)
+    return response
+
+
+@lru_cache(maxsize=512)
+def variant_tag(accept: str, requested: str) -> str:
+    """The part of a GET answer's ETag that tells its negotiated variants apart."""
+    return hashlib.sha256(f"{accept}|{requested}".encode()).hexdigest()[:8]
+
+
+def make_job(runtime, config, query: str, default_graph: list[ox.NamedNode] | None,
+             named_graphs: list[ox.NamedNode] | None, *, accept: str, requested: str | None,
+             base: str, deadline: float) -> QueryJob:
+    """The job for a protocol query: negotiated formats, the dataset, SERVICE routed to the
+    proxy (or the allowlist's 400), and the deadline."""
+    formats, refusals = formats_for(accept, requested)
+    return QueryJob(
+        query,
+        _iris(default_graph),
+        _iris(named_graphs),
         formats=formats,
         refusals=refusals,
-        base_iri=request.base_url,
-        remote=plan_remote_calls(asked.query, runtime.allowlist, base_iri=request.base_url),
-        deadline=g.get("started_wall", time.time()) + timeout,
+        base_iri=base,
+        remote=plan_remote_calls(query, runtime.allowlist, base_iri=base),
+        deadline=deadline,
         service_timeout=float(config["SERVICE_TIMEOUT"]),
     )
+
+
+def run_job(runtime, job: QueryJob, app) -> Answer:
+    """Run ``job`` on the runtime's executor, timing it in the metrics; raises the
+    :class:`EndpointError` of a failed job or of a full worker pool."""
     started = time.monotonic()
     try:
-        answer = runtime.executor.run(job)
+        return runtime.run(job)
     except JobFailed as failed:
-        raise job_error(failed.error) from None
+        raise job_error(failed.error, app) from None
     except Overloaded as exc:
         raise service_unavailable(
             f"All query workers are busy ({exc}). Retry in a moment.") from None
     finally:
-        from .metrics import get_metrics
-
-        get_metrics().observe_query(time.monotonic() - started)
-    response = Response(answer.body, status=200, content_type=answer.content_type)
-    if cacheable:
-        _cache_headers(response, etag, runtime)
-    return response
+        app.extensions[METRICS].observe_query(time.monotonic() - started)
 
 
 def _not_modified(etag: str, last_modified: float) -> bool:

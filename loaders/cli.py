@@ -321,9 +321,9 @@ def stats(store_path) -> None:
 def serve(host, port, demo, store_path, config_file, **settings) -> None:
     """Serve the store as a SPARQL endpoint (http://HOST:PORT/sparql).
 
-    Uses the waitress production WSGI server; queries run in worker processes under a
-    deadline. Every setting is also an environment variable and a config-file key: see
-    docs/settings.md. Stop it with Ctrl-C.
+    Uses granian, a production HTTP server written in Rust; queries run in worker
+    processes under a deadline. Every setting is also an environment variable and a
+    config-file key: see docs/settings.md. Stop it with Ctrl-C.
     """
     from practicebank.endpoint import create_app
     from practicebank.endpoint.server import serve as run_server
@@ -332,12 +332,14 @@ def serve(host, port, demo, store_path, config_file, **settings) -> None:
     if demo:
         for result in ensure_demo(store):
             click.echo(f"loaded graph/{result.graph}: {result.triples} triples", err=True)
+    del store  # release the store's lock: the server's own process opens it
+    config = {"STORE_PATH": str(store_path), "CONFIG_FILE": config_file,
+              **settings_from_flags(settings)}
     try:
-        app = create_app({"STORE": store, "CONFIG_FILE": config_file,
-                          **settings_from_flags(settings)})
+        create_app(config)  # check the settings here, where a mistake can be reported
     except ValueError as exc:
         raise UsageProblem(str(exc)) from exc
-    run_server(app, host=host, port=port)
+    run_server(config, host=host, port=port)
 
 
 if __name__ == "__main__":  # pragma: no cover

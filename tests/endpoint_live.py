@@ -81,8 +81,10 @@ class LiveServer:
                 self.process.wait()
 
     def children(self) -> list[int]:
-        """The server's worker processes (its direct children)."""
-        return children_of(self.process.pid)
+        """The server's query worker processes: the ``serve`` command runs granian, whose
+        child process runs the app, whose children are the workers."""
+        return [pid for app in children_of(self.process.pid) if _spawned(app)
+                for pid in children_of(app) if _spawned(pid)]
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -102,9 +104,9 @@ class LiveServer:
         req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
         try:
             with urllib.request.urlopen(req, timeout=timeout) as response:
-                return response.status, dict(response.headers), response.read()
+                return response.status, response.headers, response.read()
         except urllib.error.HTTPError as error:
-            return error.code, dict(error.headers), error.read()
+            return error.code, error.headers, error.read()
 
     def count(self, query: str) -> int:
         status, _, body = self.query(query)
@@ -124,6 +126,14 @@ def children_of(pid: int) -> list[int]:
         if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
             found.append(int(entry.name))
     return found
+
+
+def _spawned(pid: int) -> bool:
+    """True for a process started by multiprocessing's spawn (not its resource tracker)."""
+    try:
+        return b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
 
 
 def cpu_seconds(pids: list[int]) -> float:

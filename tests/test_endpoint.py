@@ -101,10 +101,12 @@ from practicebank.endpoint import create_app
 from practicebank.endpoint.server import serve
 from practicebank.loaders.store import PracticeStore
 
-port, graph, turtle = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-store = PracticeStore()
+port, graph, turtle, path = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+store = PracticeStore(path)
 store.ox.load(turtle, format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(graph))
-serve(create_app({"STORE": store}), port=port, threads=2)
+del store  # the server's own process opens it
+if __name__ == "__main__":  # granian's child process re-imports this script's module
+    serve({"STORE_PATH": path}, port=port, threads=2)
 """
 
 
@@ -685,7 +687,8 @@ def test_serve_answers_real_http(tmp_path):
     log = tmp_path / "server.log"
     with open(log, "wb") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-c", SERVE_SCRIPT, str(port), TEST_GRAPH, TEST_TURTLE + OTHER_TURTLE],
+            [sys.executable, "-c", SERVE_SCRIPT, str(port), TEST_GRAPH, TEST_TURTLE + OTHER_TURTLE,
+             str(tmp_path / "store")],
             stdout=subprocess.DEVNULL,
             stderr=stderr,
         )

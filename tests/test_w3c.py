@@ -257,11 +257,8 @@ def test_service_description(client, case):
 
 SERVE = """\
 import sys
-from practicebank.endpoint import create_app
 from practicebank.endpoint.server import serve
-from practicebank.loaders.store import PracticeStore
-serve(create_app({"STORE": PracticeStore(), "WRITE_TOKEN": sys.argv[2]}), port=int(sys.argv[1]),
-      threads=4)
+serve({"STORE_PATH": sys.argv[3], "WRITE_TOKEN": sys.argv[2]}, port=int(sys.argv[1]), threads=4)
 """
 
 
@@ -271,7 +268,8 @@ def test_shared_protocol_check_against_a_live_server(tmp_path):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     log = open(tmp_path / "server.log", "wb")
-    server = subprocess.Popen([sys.executable, "-c", SERVE, str(port), TOKEN],
+    server = subprocess.Popen([sys.executable, "-c", SERVE, str(port), TOKEN,
+                               str(tmp_path / "store")],
                               stdout=subprocess.DEVNULL, stderr=log)
     try:
         deadline = time.monotonic() + 30
