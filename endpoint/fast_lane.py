@@ -74,7 +74,7 @@ class FastLane:
     def _answer(self, environ, start_response, runtime, params, query, timeout):
         started, started_wall = time.monotonic(), time.time()
         accept = environ.get("HTTP_ACCEPT", "")
-        hashed = query_hash(query)
+        hashed = query_hash(query) if self.app.config.get("ACCESS_LOG", True) else None
         try:
             job = make_job(runtime, self.app.config, query, None, None, accept=accept,
                            requested=params.get("format") or None,
@@ -100,7 +100,7 @@ class FastLane:
                             hashed)
 
     def _error(self, error: EndpointError, accept: str, start_response, started: float,
-               hashed: str):
+               hashed: str | None):
         body, content_type = error_body(error, prefers_text_for(accept))
         headers = [("Content-Type", content_type), *error.extra_headers.items(),
                    *READ_HEADERS, ("Content-Length", str(len(body)))]
@@ -108,7 +108,7 @@ class FastLane:
                             headers, [body], started, hashed)
 
     def _finish(self, start_response, code: int, status: str, headers, body, started: float,
-                hashed: str) -> Iterable[bytes]:
+                hashed: str | None) -> Iterable[bytes]:
         self.app.extensions[METRICS].observe_request("GET", code)
         start_response(status, headers)
         log = self.app.config.get("ACCESS_LOG", True)

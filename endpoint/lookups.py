@@ -32,7 +32,7 @@ _CONSTANT = ("iri", "pname")
 MAX_LOOKUP_LENGTH = 2000
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=4096)  # at most 4096 texts of <= 2000 characters
 def is_lookup(text: str) -> bool:
     """True for ``[PREFIX…] SELECT vars|* [WHERE] { <s> p o [.] } [LIMIT n]`` (or ``ASK``)
     with a constant subject, a constant or variable predicate and a variable or constant

@@ -13,6 +13,7 @@ import json
 import logging
 import threading
 import time
+from bisect import bisect_left
 from collections import Counter
 
 from flask import Blueprint, Flask, Response, current_app, g, request
@@ -44,9 +45,9 @@ class Metrics:
         with self.lock:
             self.query_count += 1
             self.query_sum += seconds
-            for i, bound in enumerate(BUCKETS):
-                if seconds <= bound:
-                    self.buckets[i] += 1
+            first = bisect_left(BUCKETS, seconds)  # cumulative: every bucket from there up
+            for i in range(first, len(BUCKETS)):
+                self.buckets[i] += 1
 
     def render(self, runtime) -> str:
         lines = [
@@ -70,11 +71,18 @@ class Metrics:
             lines.append(f"practicebank_query_duration_seconds_count {self.query_count}")
         if runtime is not None:
             status = runtime.executor.status()
+            lane = runtime.lookups
+            lookups = (lane.answered, lane.handed_over) if lane is not None else (0, 0)
             stats = runtime.stats()
             lines += [
                 "# HELP practicebank_deadline_kills_total Query workers killed at a deadline.",
                 "# TYPE practicebank_deadline_kills_total counter",
                 f"practicebank_deadline_kills_total {runtime.executor.kills}",
+                "# HELP practicebank_lookups_total Lookups by IRI answered in the server process, "
+                "and those handed to the workers because their answer outgrew one chunk.",
+                "# TYPE practicebank_lookups_total counter",
+                f'practicebank_lookups_total{{path="in_process"}} {lookups[0]}',
+                f'practicebank_lookups_total{{path="handed_over"}} {lookups[1]}',
                 "# HELP practicebank_workers Query worker processes, and how many are busy.",
                 "# TYPE practicebank_workers gauge",
                 f'practicebank_workers{{state="all"}} {status["workers"]}',

@@ -136,6 +136,9 @@ def test_lookups_run_in_the_server_and_large_ones_go_to_the_workers(disk_app):
     big = _select(client, f"SELECT ?v WHERE {{ <{EX}big> <{EX}has> ?v }}")
     assert len(big) == 2000  # whole, from a worker, though the lookup began here
     assert (lane.answered, lane.handed_over) == (1, 1)
+    metrics = client.get("/metrics").data.decode()
+    assert 'practicebank_lookups_total{path="in_process"} 1' in metrics
+    assert 'practicebank_lookups_total{path="handed_over"} 1' in metrics
     missing = client.get("/sparql?" + urllib.parse.urlencode(
         {"query": f"SELECT ?t WHERE {{ <{EX}p7> <{EX}title> ?t ]"}))
     assert missing.status_code == 400 and json.loads(missing.data)["error"] == "syntax_error"
