@@ -174,11 +174,13 @@ def start_oxigraph(location: Path) -> tuple[subprocess.Popen, int, str]:
     return process, port, "/query"
 
 
-def start_practicebank(store: Path, workers: int) -> tuple[subprocess.Popen, int, str]:
+def start_practicebank(store: Path, workers: int, threads: int | None = None
+                       ) -> tuple[subprocess.Popen, int, str]:
     binary = shutil.which("practicebank") or str(Path(sys.executable).with_name("practicebank"))
     port = free_port()
+    extra = ["--threads", str(threads)] if threads else []
     process = subprocess.Popen([binary, "serve", "--store", str(store), "--port", str(port),
-                                "--workers", str(workers), "--access-log", "false"],
+                                "--workers", str(workers), "--access-log", "false", *extra],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
     wait_up(f"http://127.0.0.1:{port}/health", process)
@@ -216,6 +218,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--workers", type=int, default=0,
                         help="query workers of practicebank's pool (0: one per CPU, at least 2)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="practicebank's request threads (default: the server's default)")
     parser.add_argument("--store", type=Path, help="reuse (or create) the benchmark store here")
     args = parser.parse_args()
 
@@ -245,8 +249,10 @@ def main() -> None:
         }
         servers = {
             "oxigraph serve": lambda: start_oxigraph(copy),
-            "practicebank (workers, deadlines)": lambda: start_practicebank(store, args.workers),
-            "practicebank (in process, no deadlines)": lambda: start_practicebank(store, -1),
+            "practicebank (workers, deadlines)": lambda: start_practicebank(
+                store, args.workers, args.threads),
+            "practicebank (in process, no deadlines)": lambda: start_practicebank(
+                store, -1, args.threads),
         }
         results: dict[tuple[str, str], dict] = {}
         runaway = None
@@ -270,8 +276,9 @@ def main() -> None:
 
 
 def report(results: dict, triples: int, args, runaway) -> None:
+    threads = f"; practicebank --threads {args.threads}" if args.threads else ""
     print(f"\n{triples} triples; {args.clients} client processes x {args.connections} "
-          f"connections; {args.seconds:.0f} s per cell; {os.cpu_count()} CPUs\n")
+          f"connections; {args.seconds:.0f} s per cell; {os.cpu_count()} CPUs{threads}\n")
     print("| server | workload | req/s | p50 ms | p99 ms | errors |")
     print("| --- | --- | ---: | ---: | ---: | ---: |")
     for (name, workload), r in results.items():

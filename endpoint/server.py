@@ -25,6 +25,7 @@ from typing import Any
 
 from flask import Flask
 
+from . import settings
 from .runtime import close_runtime, get_runtime
 
 
@@ -35,12 +36,17 @@ def endpoint_url(host: str, port: int) -> str:
 
 
 def serve(config: Mapping[str, Any], host: str = "127.0.0.1", port: int = 7878,
-          threads: int = 8) -> None:
+          threads: int | None = None) -> None:
     """Serve the app that ``create_app(config)`` builds until the process is stopped.
 
     ``config`` must be picklable (paths and settings, not a store object): the app is built
-    in the server's child process. Loopback only unless ``host`` says otherwise.
+    in the server's child process. Loopback only unless ``host`` says otherwise. ``threads``
+    overrides the ``threads`` setting.
     """
+    if threads is None:
+        threads = settings.resolve(config, config_file=config.get("CONFIG_FILE"))["THREADS"]
+    if threads < 1:
+        raise ValueError(f"threads must be at least 1, not {threads}")
     from granian.constants import Interfaces
     from granian.log import LogLevels
     from granian.server import Server
@@ -59,7 +65,7 @@ def serve(config: Mapping[str, Any], host: str = "127.0.0.1", port: int = 7878,
         workers_kill_timeout=10,
     )
     # granian warns when its Python threads outnumber the cores; ours mostly wait on query
-    # workers (measured: 8 threads serve as well as 2 or 4), so the warning would mislead.
+    # workers, and the number is a documented setting, so the warning would mislead.
     logging.getLogger("_granian").addFilter(_NotAboutThreadCount())
     server.serve(target_loader=partial(_load_app, dict(config), host, port))
 

@@ -328,17 +328,19 @@ def serve(host, port, demo, store_path, config_file, **settings) -> None:
     from practicebank.endpoint import create_app
     from practicebank.endpoint.server import serve as run_server
 
+    config = {"STORE_PATH": str(store_path), "CONFIG_FILE": config_file,
+              **settings_from_flags(settings)}
+    try:
+        app = create_app(config)  # check the settings first, where a mistake can be reported
+        if app.config["THREADS"] < 1:
+            raise ValueError(f"--threads must be at least 1, not {app.config['THREADS']}")
+    except ValueError as exc:
+        raise UsageProblem(str(exc)) from exc
     store = open_store(store_path)
     if demo:
         for result in ensure_demo(store):
             click.echo(f"loaded graph/{result.graph}: {result.triples} triples", err=True)
     del store  # release the store's lock: the server's own process opens it
-    config = {"STORE_PATH": str(store_path), "CONFIG_FILE": config_file,
-              **settings_from_flags(settings)}
-    try:
-        create_app(config)  # check the settings here, where a mistake can be reported
-    except ValueError as exc:
-        raise UsageProblem(str(exc)) from exc
     run_server(config, host=host, port=port)
 
 

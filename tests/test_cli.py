@@ -200,3 +200,11 @@ def test_load_of_rdf_with_a_contact_email_exits_1_unless_asked_to_drop_it(
     strict = run(runner, "load", leak, "--drop-personal-data", "--strict", "--force",
                  "--store", tmp_path / "other")
     assert strict.exit_code == 1
+
+
+def test_serve_refuses_bad_settings_before_touching_the_store(runner, tmp_path):
+    store = tmp_path / "store"
+    result = run(runner, "serve", "--threads", "0", "--store", store)
+    assert result.exit_code == 2
+    assert "--threads must be at least 1" in result.output
+    assert not store.exists()
