@@ -22,6 +22,7 @@ EX = "http://example.org/"
 DATA = "".join(f'<{EX}p{i}> <{EX}title> "Practice {i}" ; <{EX}rank> {i} .\n'
                for i in range(50))
 BIG = "".join(f'<{EX}big> <{EX}has> "{"x" * 100} {i}" .\n' for i in range(2000))  # ~250 KB
+MANY = "".join(f"<{EX}many> <{EX}n> {i} .\n" for i in range(9000))  # more rows than ROW_CAP
 
 
 def _run(wsgi, path: str, headers: dict[str, str]) -> tuple[str, dict[str, str], bytes]:
@@ -114,7 +115,8 @@ def test_only_single_pattern_lookups_by_iri_run_in_the_server(query, expected):
 @pytest.fixture
 def disk_app(tmp_path):
     store = PracticeStore(tmp_path / "store")
-    store.ox.load(DATA + BIG, format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(EX + "g"))
+    store.ox.load(DATA + BIG + MANY, format=ox.RdfFormat.TURTLE,
+                  to_graph=ox.NamedNode(EX + "g"))
     app = create_app({"STORE": store, "WORKERS": 1, "ACCESS_LOG": False, "WRITE_TOKEN": "t",
                       "SNAPSHOT_DIR": str(tmp_path / "snapshots")})
     yield app
@@ -136,9 +138,20 @@ def test_lookups_run_in_the_server_and_large_ones_go_to_the_workers(disk_app):
     big = _select(client, f"SELECT ?v WHERE {{ <{EX}big> <{EX}has> ?v }}")
     assert len(big) == 2000  # whole, from a worker, though the lookup began here
     assert (lane.answered, lane.handed_over) == (1, 1)
+    # More rows than the cap, each a few bytes: never cut short by the LIMIT the lane adds.
+    many = f"SELECT ?n WHERE {{ <{EX}many> <{EX}n> ?n }} # no LIMIT here"
+    assert len(_select(client, many)) == 9000
+    assert len(_select(client, many.replace("# no LIMIT here", "LIMIT 9000"))) == 9000
+    assert (lane.answered, lane.handed_over) == (1, 2)
+    few = f"SELECT ?n WHERE {{ <{EX}many> <{EX}n> ?n }} LIMIT 5 # a comment"
+    assert len(_select(client, few)) == 5
+    ask = client.get("/sparql?" + urllib.parse.urlencode({"query": f"ASK {{ <{EX}many> ?p ?o }}"}),
+                     headers={"Accept": "application/json"})
+    assert ask.json["boolean"] is True
+    assert (lane.answered, lane.handed_over) == (3, 2)
     metrics = client.get("/metrics").data.decode()
-    assert 'practicebank_lookups_total{path="in_process"} 1' in metrics
-    assert 'practicebank_lookups_total{path="handed_over"} 1' in metrics
+    assert 'practicebank_lookups_total{path="in_process"} 3' in metrics
+    assert 'practicebank_lookups_total{path="handed_over"} 2' in metrics
     missing = client.get("/sparql?" + urllib.parse.urlencode(
         {"query": f"SELECT ?t WHERE {{ <{EX}p7> <{EX}title> ?t ]"}))
     assert missing.status_code == 400 and json.loads(missing.data)["error"] == "syntax_error"
