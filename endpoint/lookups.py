@@ -11,7 +11,7 @@ here, on the current snapshot (opened read-only in this process, counted like a 
 it is not deleted under us), capped at :data:`ROW_CAP` + 1 rows by a ``LIMIT`` added to its
 text, and serialised by Oxigraph straight to bytes (measured: a Python file object as the
 sink costs a GIL round trip per write, 15% of lookup throughput under load). Every row
-takes at least one byte, so an answer shorter than ``ROW_CAP`` bytes cannot have been cut
+takes at least one byte, so an answer of at most ``ROW_CAP`` bytes cannot have been cut
 by the added limit; a longer one is dropped and the job goes to the worker pool like any
 other. The work here is thus bounded by one index scan of at most ``ROW_CAP`` + 1 rows,
 milliseconds at most. Anything the classifier is unsure of goes to the workers, and so does
