@@ -65,7 +65,6 @@ class Runtime:
         self.allowlist = Allowlist.parse(config["SERVICE_ALLOWLIST"])
         self.proxy = ServiceProxy()  # remote calls of updates, which run in this process
         self.snapshots: Snapshots | None = None
-        self._before: tuple[int, ox.Store] | None = None
         self._stats: tuple[int, dict] | None = None
         self._stats_lock = threading.Lock()
         workers = int(config["WORKERS"])
@@ -82,17 +81,12 @@ class Runtime:
                              on_commit=self._committed)
 
     def _committed_view(self) -> ox.Store | None:
-        """The store as last committed, read-only (the current snapshot), if there is one."""
-        if self.snapshots is None:
-            return None
-        generation = self.snapshots.current
-        if self._before is None or self._before[0] != generation.number:
-            self._before = (generation.number, ox.Store.read_only(generation.path))
-        return self._before[1]
+        """The store as last committed, read-only (the current snapshot), if there is one:
+        the lookups' view, so a write's "before" and a lookup share one open snapshot."""
+        return self.lookups.view() if self.lookups is not None else None
 
     def _committed(self) -> None:
         if self.snapshots is not None:
-            self._before = None
             self.snapshots.publish()
         self.freshness.bump()
 
@@ -132,7 +126,6 @@ class Runtime:
             self.lookups.close()
         self.executor.close()
         self.proxy.close()
-        self._before = None
         if self.snapshots is not None:
             self.snapshots.close()
 

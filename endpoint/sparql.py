@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
+from typing import Any
 
 import pyoxigraph as ox
-from flask import Blueprint, Request, Response, current_app, g, request
+from flask import Blueprint, Flask, Request, Response, current_app, g, request
 from practicebank.loaders.formats import Format, by_name, of_kind
 from practicebank.loaders.store import PracticeStore
 from werkzeug.datastructures import MIMEAccept, MultiDict
@@ -38,7 +39,7 @@ from .federation import Allowlist, plan_remote_calls
 from .jobs import JobError, QueryJob
 from .metrics import EXTENSION as METRICS
 from .negotiation import FORM_TYPE, choose_format, requested_format
-from .runtime import get_runtime
+from .runtime import Runtime, get_runtime
 from .sparql_text import query_hash
 from .workers import Overloaded
 
@@ -119,7 +120,7 @@ def _iris(nodes: list[ox.NamedNode] | None) -> tuple[str, ...] | None:
     return None if nodes is None else tuple(n.value for n in nodes)
 
 
-def job_error(error: JobError, app=None) -> EndpointError:
+def job_error(error: JobError, app: Flask | None = None) -> EndpointError:
     """The HTTP error for a failed job; store faults are logged and not shown."""
     if error.code >= 500 and error.kind == "internal_error":
         (app or current_app).logger.error("Query evaluation failed: %s", error.message)
@@ -302,9 +303,9 @@ def variant_tag(accept: str, requested: str) -> str:
     return hashlib.sha256(f"{accept}|{requested}".encode()).hexdigest()[:8]
 
 
-def make_job(runtime, config, query: str, default_graph: list[ox.NamedNode] | None,
-             named_graphs: list[ox.NamedNode] | None, *, accept: str, requested: str | None,
-             base: str, deadline: float) -> QueryJob:
+def make_job(runtime: Runtime, config: Mapping[str, Any], query: str,
+             default_graph: list[ox.NamedNode] | None, named_graphs: list[ox.NamedNode] | None,
+             *, accept: str, requested: str | None, base: str, deadline: float) -> QueryJob:
     """The job for a protocol query: negotiated formats, the dataset, SERVICE routed to the
     proxy (or the allowlist's 400), and the deadline."""
     formats, refusals = formats_for(accept, requested)
@@ -321,7 +322,7 @@ def make_job(runtime, config, query: str, default_graph: list[ox.NamedNode] | No
     )
 
 
-def run_job(runtime, job: QueryJob, app) -> Answer:
+def run_job(runtime: Runtime, job: QueryJob, app: Flask) -> Answer:
     """Run ``job`` on the runtime's executor, timing it in the metrics; raises the
     :class:`EndpointError` of a failed job or of a full worker pool."""
     started = time.monotonic()
