@@ -118,8 +118,8 @@ class FastLane:
 
 
 class _Closing:
-    """A response body that closes the answer's stream (returning its worker) and then
-    writes the access-log line, when the server is done with it."""
+    """A response body that closes the answer (a spooled one holds a temporary file) and
+    then writes the access-log line, when the server is done with it."""
 
     def __init__(self, body: Iterable[bytes], after: Callable[[], Any]) -> None:
         self.body, self.after = body, after

@@ -336,12 +336,29 @@ def serve(host, port, demo, store_path, config_file, **settings) -> None:
             raise ValueError(f"--threads must be at least 1, not {app.config['THREADS']}")
     except ValueError as exc:
         raise UsageProblem(str(exc)) from exc
+    check_port(host, port)
     store = open_store(store_path)
     if demo:
         for result in ensure_demo(store):
             click.echo(f"loaded graph/{result.graph}: {result.triples} triples", err=True)
     del store  # release the store's lock: the server's own process opens it
     run_server(config, host=host, port=port)
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse at once, in words, an address the server could not listen on (granian's own
+    error is a traceback from its worker)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
+            sock.bind((host, port))
+    except OSError as exc:
+        raise UsageProblem(
+            f"Cannot listen on {host}:{port}: {exc.strerror or exc}. Stop whatever is using "
+            "that port, or choose another with --port.") from exc
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -208,3 +209,14 @@ def test_serve_refuses_bad_settings_before_touching_the_store(runner, tmp_path):
     assert result.exit_code == 2
     assert "--threads must be at least 1" in result.output
     assert not store.exists()
+
+
+def test_serve_says_so_when_its_port_is_taken(runner, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run(runner, "serve", "--port", port, "--store", tmp_path / "store")
+    assert result.exit_code == 2
+    assert f"Cannot listen on 127.0.0.1:{port}" in result.output
+    assert "--port" in result.output
