@@ -12,8 +12,8 @@ the server process: they are bounded by the graph's size, not by a query's cost.
 
 from __future__ import annotations
 
-import io
 import uuid
+from contextlib import nullcontext
 from functools import partial
 
 import pyoxigraph as ox
@@ -25,6 +25,7 @@ from .errors import EndpointError, bad_request, unsupported_media_type, validati
 from .negotiation import negotiate
 from .runtime import get_runtime
 from .sparql import preflight
+from .spool import Spool
 from .writes import require_write_token
 
 bp = Blueprint("graph_store", __name__)
@@ -84,14 +85,29 @@ def exists(graph: ox.NamedNode | ox.DefaultGraph) -> bool:
 
 
 def read_graph(graph: ox.NamedNode | ox.DefaultGraph) -> Response:
+    """The graph in the negotiated format, gathered into a spool (memory, then a temporary
+    file) and sent with its length. On disk it is read from the committed snapshot, so a
+    write being validated neither blocks it nor shows in it."""
     fmt = negotiate(request, GRAPH_FORMATS)
     runtime = get_runtime()
-    with runtime.lock.reading():
-        if not exists(graph):
-            raise EndpointError(404, "not_found", f"There is no graph <{graph.value}> here.")
-        out = io.BytesIO()
-        runtime.store.ox.dump(out, format=fmt.rdf_format, from_graph=graph)
-    return Response(out.getvalue(), status=200, content_type=fmt.content_type)
+    view = runtime.committed_view()
+    spool = Spool()
+    try:
+        with nullcontext() if view is not None else runtime.lock.reading():
+            store = view if view is not None else runtime.store.ox
+            if not (isinstance(graph, ox.DefaultGraph) or store.contains_named_graph(graph)):
+                raise EndpointError(404, "not_found", f"There is no graph <{graph.value}> here.")
+            store.dump(spool, format=fmt.rdf_format, from_graph=graph)
+    except BaseException:
+        spool.close()
+        raise
+    if request.method == "HEAD":  # the same headers, no body
+        spool.close()
+        response = Response(status=200, content_type=fmt.content_type)
+    else:
+        response = Response(spool.ready(), status=200, content_type=fmt.content_type)
+    response.content_length = spool.length
+    return response
 
 
 def delete_graph(graph: ox.NamedNode | ox.DefaultGraph) -> Response:

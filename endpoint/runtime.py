@@ -77,10 +77,10 @@ class Runtime:
         else:
             self.executor = InProcessExecutor(store, self.lock)
             self.lookups = None
-        self.writer = Writer(store, self.lock, before=self._committed_view,
+        self.writer = Writer(store, self.lock, before=self.committed_view,
                              on_commit=self._committed)
 
-    def _committed_view(self) -> ox.Store | None:
+    def committed_view(self) -> ox.Store | None:
         """The store as last committed, read-only (the current snapshot), if there is one:
         the lookups' view, so a write's "before" and a lookup share one open snapshot."""
         return self.lookups.view() if self.lookups is not None else None

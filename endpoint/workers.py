@@ -20,19 +20,16 @@ import multiprocessing
 import os
 import pickle
 import select
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from multiprocessing.connection import Connection
 
 from .executors import Answer, JobFailed
-from .jobs import CHUNK, JobError, QueryJob, deadline_error
+from .jobs import JobError, QueryJob, deadline_error
 from .snapshots import Generation, Snapshots
+from .spool import Spool
 
 log = logging.getLogger("practicebank.workers")
-#: A large answer is kept in memory up to this many bytes, then in a temporary file.
-SPOOL_MEMORY = 8 * 1024 * 1024
 
 
 def worker_main(conn: Connection) -> None:
@@ -253,35 +250,3 @@ class WorkerPool:
             workers = list(self._all)
         for worker in workers:
             self._kill(worker, replace=False)
-
-
-class Spool:
-    """A large answer kept whole before it is sent: in memory up to :data:`SPOOL_MEMORY`
-    bytes, then in a temporary file, and sent in :data:`~.jobs.CHUNK`-byte pieces.
-
-    Why not pass chunks on as they come: granian ends a WSGI body that fails half-way with
-    a well-formed final chunk, so a client would take an answer cut by the deadline for a
-    complete one (the very fault of ``oxigraph serve --timeout-s``). Gathering first means
-    every 200 carries its exact Content-Length, and an answer that cannot be finished within
-    its deadline is a 504, never a silently short 200.
-    """
-
-    def __init__(self) -> None:
-        self.file = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY, prefix="pb-answer-")
-        self.length = 0
-
-    def write(self, data: bytes) -> None:
-        self.file.write(data)
-        self.length += len(data)
-
-    def ready(self) -> Spool:
-        self.file.seek(0)
-        return self
-
-    def __iter__(self) -> Iterator[bytes]:
-        while chunk := self.file.read(CHUNK):
-            yield chunk
-        self.close()  # sent whole: nothing to wait for (servers also call close())
-
-    def close(self) -> None:
-        self.file.close()

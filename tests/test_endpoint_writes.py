@@ -193,6 +193,28 @@ def test_rejected_write_on_disk_changes_nothing(tmp_path, demo_quads):
         disk.close()
 
 
+def test_graph_store_get_on_disk_reads_the_committed_snapshot(tmp_path):
+    disk = PracticeStore(tmp_path / "store")
+    big = "".join(f"<urn:s{i}> <urn:p> \"{'v' * 50} {i}\" .\n" for i in range(120_000))
+    disk.ox.bulk_load(big, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode("urn:big"))
+    app = create_app({"TESTING": True, "STORE": disk, "WRITE_TOKEN": TOKEN, "WORKERS": 1})
+    try:
+        client = app.test_client()
+        response = client.get("/store?graph=urn:big", headers={"Accept": "application/n-triples"})
+        assert response.status_code == 200
+        assert int(response.headers["Content-Length"]) == len(response.data) > 8 * 1024 * 1024
+        assert len(response.data.splitlines()) == 120_000  # spooled to a file, sent whole
+        head = client.head("/store?graph=urn:big", headers={"Accept": "application/n-triples"})
+        assert head.headers["Content-Length"] == response.headers["Content-Length"]
+        assert client.get("/store?graph=urn:none").status_code == 404
+        assert client.put("/store?graph=urn:big", data="<urn:a> <urn:b> <urn:c> .",
+                          content_type="application/n-triples", headers=AUTH).status_code == 204
+        assert client.get("/store?graph=urn:big").data.count(b"urn:a") == 1  # the new snapshot
+    finally:
+        close_runtime(app)
+        disk.close()
+
+
 def test_touched_graphs_of_updates():
     assert touched_graphs("INSERT DATA { GRAPH <urn:g> { <urn:a> <urn:b> <urn:c> } }") == {
         ox.NamedNode("urn:g")}
