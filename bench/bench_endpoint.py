@@ -5,10 +5,11 @@ One command (not a test)::
     python bench/bench_endpoint.py [--practices 100000] [--seconds 10] [--store DIR]
 
 builds (or reuses, with ``--store``) the 100k-practice store of ``bench/endpoint_data.py``,
-gives ``oxigraph serve`` its own checkpoint of it, and measures three servers one after the
-other on loopback with the same load: ``oxigraph serve --union-default-graph``, ``practicebank
-serve`` with its worker pool (deadlines enforced) and ``practicebank serve --workers -1``
-(queries in the server process: no deadline machinery). Three workloads: a cheap lookup (the
+gives each server its own checkpoint of it, and measures three servers in turn, round after
+round (``--rounds``, median reported), on loopback with the same load: ``oxigraph serve
+--union-default-graph``, ``practicebank serve`` with its worker pool (deadlines enforced)
+and ``practicebank serve --workers -1`` (queries in the server process: no deadline
+machinery). Three workloads: a cheap lookup (the
 title of one practice by IRI), the same lookup written with a second pattern so that it must
 go through a worker process, and a mix of research queries (faceted counts, text search,
 two-hop paths, OPTIONAL listings, DESCRIBE). The load comes from ``--clients`` processes
@@ -29,6 +30,7 @@ import random
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -49,6 +51,9 @@ PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 """
 TOPIC = "https://w3id.org/practicebank/concept/topic/"
 MIX_SIZE = 1000  # queries in the research mix, five kinds in equal numbers
+OXIGRAPH = "oxigraph serve"
+WORKERS = "practicebank (workers, deadlines)"
+IN_PROCESS = "practicebank (in process, no deadlines)"
 
 
 def lookup_queries(practices: list[str]) -> list[str]:
@@ -232,6 +237,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--practices", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="measure every cell this many times, servers interleaved")
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--workers", type=int, default=0,
@@ -265,57 +272,73 @@ def main() -> None:
             "lookup via worker": two_pattern_lookups(sample),
             "research mix": mix_queries(practices, topics, rnd),
         }
-        servers = {
-            "oxigraph serve": lambda: start_oxigraph(copy),
-            "practicebank (workers, deadlines)": lambda: start_practicebank(
-                store, args.workers, args.threads),
-            "practicebank (in process, no deadlines)": lambda: start_practicebank(
-                store, -1, args.threads),
+        # Three servers up at once, each on its own copy of the store, measured in turn
+        # within each round: on a shared machine whose speed drifts over minutes, cells taken
+        # minutes apart are not comparable, cells taken seconds apart are.
+        in_process_copy = tmp / "in-process-store"
+        ox.Store.read_only(str(store)).backup(str(in_process_copy))
+        starters = {
+            OXIGRAPH: lambda: start_oxigraph(copy),
+            WORKERS: lambda: start_practicebank(store, args.workers, args.threads),
+            IN_PROCESS: lambda: start_practicebank(in_process_copy, -1, args.threads),
         }
-        results: dict[tuple[str, str], dict] = {}
-        runaway = None
-        for name, start in servers.items():
-            process, port, path = start()
-            try:
-                for workload, queries in workloads.items():
+        running = {}
+        try:
+            for name, start in starters.items():
+                running[name] = start()
+            rounds: list[dict[tuple[str, str], dict]] = []
+            for workload, queries in workloads.items():
+                for _, port, path in running.values():
                     load(port, path, queries[:50], 2, args.clients, args.connections)  # warm up
-                    # The mix's queries differ a hundredfold in cost, so a time window would
-                    # give each server a different share of heavy ones: it runs the same
-                    # 1,000 queries, each once, on every server instead.
-                    window = None if workload == "research mix" else args.seconds
-                    results[(name, workload)] = load(port, path, queries, window,
-                                                     args.clients, args.connections)
-                    r = results[(name, workload)]
-                    print(f"{name:42} {workload:17} {r['rps']:8.0f} req/s  p50 {r['p50']:7.1f} ms"
-                          f"  p99 {r['p99']:7.1f} ms  errors {r['errors']}", flush=True)
-                if name.startswith("practicebank (workers"):
-                    runaway = runaway_time(port)
-            finally:
+                for i in range(args.rounds):
+                    if len(rounds) <= i:
+                        rounds.append({})
+                    for name, (_, port, path) in running.items():
+                        # The mix's queries differ a hundredfold in cost, so a time window
+                        # would give each server a different share of heavy ones: it runs
+                        # the same 1,000 queries, each once, on every server instead.
+                        window = None if workload == "research mix" else args.seconds
+                        r = load(port, path, queries, window, args.clients, args.connections)
+                        rounds[i][(name, workload)] = r
+                        print(f"round {i + 1} {name:42} {workload:17} {r['rps']:8.0f} req/s  "
+                              f"p50 {r['p50']:7.1f} ms  p99 {r['p99']:7.1f} ms  "
+                              f"errors {r['errors']}", flush=True)
+            runaway = runaway_time(running[WORKERS][1])
+        finally:
+            for process, _, _ in running.values():
                 stop(process)
-        report(results, triples, args, runaway)
+        report(rounds, triples, args, runaway)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def report(results: dict, triples: int, args, runaway) -> None:
+def report(rounds: list[dict], triples: int, args, runaway) -> None:
+    """The median cell of the rounds, then the targets' ratios: per round (cells measured
+    seconds apart) and their median."""
     threads = f"; practicebank --threads {args.threads}" if args.threads else ""
     print(f"\n{triples} triples; {args.clients} client processes x {args.connections} "
           f"connections; {args.seconds:.0f} s per lookup cell, the mix's {MIX_SIZE} queries "
-          f"once each; {os.cpu_count()} CPUs{threads}\n")
+          f"once each; median of {len(rounds)} interleaved rounds; {os.cpu_count()} CPUs"
+          f"{threads}\n")
     print("| server | workload | req/s | p50 ms | p99 ms | errors |")
     print("| --- | --- | ---: | ---: | ---: | ---: |")
-    for (name, workload), r in results.items():
+    for key in rounds[0]:
+        cells = sorted((r[key] for r in rounds), key=lambda c: c["rps"])
+        r = cells[len(cells) // 2]
+        name, workload = key
+        errors = sum(c["errors"] for c in cells)
         print(f"| {name} | {workload} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | "
-              f"{r['errors']} |")
-    ox_name, ours, inproc = ("oxigraph serve", "practicebank (workers, deadlines)",
-                             "practicebank (in process, no deadlines)")
+              f"{errors} |")
     print()
     for workload, target in (("cheap lookup", 0.5), ("lookup via worker", 0.5),
                              ("research mix", 0.9)):
-        ratio = results[(ours, workload)]["rps"] / results[(ox_name, workload)]["rps"]
-        overhead = 1 - results[(ours, workload)]["rps"] / results[(inproc, workload)]["rps"]
-        print(f"- {workload}: {ratio:.0%} of oxigraph serve's throughput (target "
-              f">= {target:.0%}); deadline machinery costs {overhead:.1%} (target <= 10%)")
+        ratios = [r[(WORKERS, workload)]["rps"] / r[(OXIGRAPH, workload)]["rps"] for r in rounds]
+        costs = [1 - r[(WORKERS, workload)]["rps"] / r[(IN_PROCESS, workload)]["rps"]
+                 for r in rounds]
+        print(f"- {workload}: {statistics.median(ratios):.0%} of oxigraph serve's throughput "
+              f"(target >= {target:.0%}; rounds {', '.join(f'{x:.0%}' for x in ratios)}); "
+              f"deadline machinery costs {statistics.median(costs):.1%} (target <= 10%; "
+              f"rounds {', '.join(f'{x:.1%}' for x in costs)})")
     if runaway:
         print(f"- runaway cross join with timeout=2: HTTP {runaway[0]} after {runaway[1]:.2f} s")
 
