@@ -155,18 +155,23 @@ class LookupLane:
         if (job.default_graph is not None or job.named_graphs is not None
                 or job.remote is not None and job.remote.endpoints):
             return None
-        shape = lookup_shape(job.query)
-        name = job.formats.get("results")
-        if shape is None or name is None:
+        return self.answer(job.query, job.formats.get("results"), job.base_iri)
+
+    def answer(self, query: str, format_name: str | None, base_iri: str | None
+               ) -> Answer | None:
+        """The answer to ``query`` (on the default dataset) in the format named, if it is a
+        lookup whose answer is small, else None. The fast lane calls this first."""
+        shape = lookup_shape(query)
+        if shape is None or format_name is None:
             return None
-        fmt = by_name(name)
+        fmt = by_name(format_name)
         if fmt.results_format is None:  # the HTML table is written by Python: a worker's job
             return None
-        text, capped = job.query, False
+        text, capped = query, False
         if shape.form == "SELECT" and (shape.limit is None or shape.limit > ROW_CAP):
             text, capped = f"{text}\nLIMIT {ROW_CAP + 1}", True  # a new line ends any comment
         try:
-            data = self.view().query(text, base_iri=job.base_iri,
+            data = self.view().query(text, base_iri=base_iri,
                                      use_default_graph_as_union=True
                                      ).serialize(format=fmt.results_format)
         except (SyntaxError, OSError, RuntimeError, ValueError):

@@ -112,10 +112,11 @@ class Runtime:
             return 0
         return sum(f.stat().st_size for f in self.store.path.iterdir() if f.is_file())
 
-    def run(self, job: QueryJob) -> Answer:
-        """Answer ``job``: a lookup by IRI here if it stays small, anything else on the
-        executor (raises :class:`JobFailed` or :class:`Overloaded`)."""
-        if self.lookups is not None:
+    def run(self, job: QueryJob, *, lookup: bool = True) -> Answer:
+        """Answer ``job``: a lookup by IRI here if it stays small (unless ``lookup`` is
+        False: the caller tried already), anything else on the executor (raises
+        :class:`JobFailed` or :class:`Overloaded`)."""
+        if lookup and self.lookups is not None:
             answer = self.lookups.run(job)
             if answer is not None:
                 return answer

@@ -322,12 +322,12 @@ def make_job(runtime: Runtime, config: Mapping[str, Any], query: str,
     )
 
 
-def run_job(runtime: Runtime, job: QueryJob, app: Flask) -> Answer:
-    """Run ``job`` on the runtime's executor, timing it in the metrics; raises the
-    :class:`EndpointError` of a failed job or of a full worker pool."""
+def run_job(runtime: Runtime, job: QueryJob, app: Flask, *, lookup: bool = True) -> Answer:
+    """Run ``job`` on the runtime (see :meth:`Runtime.run`), timing it in the metrics;
+    raises the :class:`EndpointError` of a failed job or of a full worker pool."""
     started = time.monotonic()
     try:
-        return runtime.run(job)
+        return runtime.run(job, lookup=lookup)
     except JobFailed as failed:
         raise job_error(failed.error, app) from None
     except Overloaded as exc:
