@@ -2,22 +2,21 @@
 
 One command (not a test)::
 
-    python bench/bench_endpoint.py [--practices 100000] [--seconds 10] [--store DIR]
+    python bench/bench_endpoint.py [--practices 100000] [--seconds 30] [--store DIR]
 
 builds (or reuses, with ``--store``) the 100k-practice store of ``bench/endpoint_data.py``,
-gives each server its own checkpoint of it, and measures three servers in turn, round after
-round (``--rounds``, median reported), on loopback with the same load: ``oxigraph serve
+gives each server its own checkpoint of it, and measures three servers in turn, slice after
+slice (see :func:`slices`), on loopback with the same load: ``oxigraph serve
 --union-default-graph``, ``practicebank serve`` with its worker pool (deadlines enforced)
 and ``practicebank serve --workers -1`` (queries in the server process: no deadline
-machinery). Three workloads: a cheap lookup (the
-title of one practice by IRI), the same lookup written with a second pattern so that it must
-go through a worker process, and a mix of research queries (faceted counts, text search,
-two-hop paths, OPTIONAL listings, DESCRIBE). The load comes from ``--clients`` processes
-with ``--connections`` keep-alive connections each, on the same 2-core machine, so the
-client competes with the server for CPU. The lookups run for ``--seconds``; the mix runs its
-1,000 queries once each on every server (timed to the last answer), since a time window
-would hand each server a different share of its heavy queries. Prints a Markdown table of
-throughput and p50/p99 latency, then the ratios the issue sets targets for.
+machinery). Three workloads: a cheap lookup (the title of one practice by IRI), the same
+lookup written with a second pattern so that it must go through a worker process, and a mix
+of research queries (faceted counts, text search, two-hop paths, OPTIONAL listings,
+DESCRIBE). The load comes from ``--clients`` processes with ``--connections`` keep-alive
+connections each, on the same 2-core machine, so the client competes with the server for
+CPU. The lookups run for ``--seconds``; the mix runs its 1,000 queries once each on every
+server (timed to the last answer). Prints a Markdown table of throughput and p50/p99
+latency, then the ratios the issue sets targets for.
 """
 
 from __future__ import annotations
@@ -30,7 +29,6 @@ import random
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -155,12 +153,19 @@ def load(port: int, path: str, queries: list[str], seconds: float | None, client
         p.join()
     latencies = sorted(x for r in results for x in r[0])
     elapsed = seconds if seconds is not None else max(r[2] for r in results)
+    return summary(latencies, elapsed, sum(r[1] for r in results))
+
+
+def summary(latencies: list[float], elapsed: float, errors: int) -> dict:
+    latencies = sorted(latencies)
     return {
         "rps": len(latencies) / elapsed,
         "p50": latencies[len(latencies) // 2] * 1000,
         "p99": latencies[int(len(latencies) * 0.99)] * 1000,
-        "errors": sum(r[1] for r in results),
+        "errors": errors,
         "n": len(latencies),
+        "latencies": latencies,
+        "elapsed": elapsed,
     }
 
 
@@ -233,12 +238,28 @@ def runaway_time(port: int) -> tuple[int, float]:
     return status, time.monotonic() - started
 
 
+def slices(workload: str, queries: list[str], args) -> list[tuple[list[str], float | None]]:
+    """The workload cut into ``--slices`` short pieces, each run on every server in turn.
+
+    This machine's speed drifts over minutes (whole-run repeats moved a cell by up to
+    ±15%), so servers are compared on pieces measured seconds apart. The lookups run for
+    ``--seconds`` in all, a time slice at a time; the mix's queries differ a hundredfold in
+    cost, so a time window would give each server a different share of heavy ones: its
+    1,000 queries are cut into consecutive parts, and every server runs each part once.
+    """
+    if workload == "research mix":
+        size = -(-len(queries) // args.slices)
+        return [(queries[i:i + size], None) for i in range(0, len(queries), size)]
+    return [(queries, args.seconds / args.slices)] * args.slices
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--practices", type=int, default=100_000)
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="measure every cell this many times, servers interleaved")
+    parser.add_argument("--seconds", type=float, default=30.0,
+                        help="seconds of load per server for each lookup workload")
+    parser.add_argument("--slices", type=int, default=10,
+                        help="pieces each workload is cut into, run on every server in turn")
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--workers", type=int, default=0,
@@ -286,59 +307,52 @@ def main() -> None:
         try:
             for name, start in starters.items():
                 running[name] = start()
-            rounds: list[dict[tuple[str, str], dict]] = []
+            cells: dict[tuple[str, str], list[dict]] = {}
             for workload, queries in workloads.items():
                 for _, port, path in running.values():
                     load(port, path, queries[:50], 2, args.clients, args.connections)  # warm up
-                for i in range(args.rounds):
-                    if len(rounds) <= i:
-                        rounds.append({})
+                for k, (part, window) in enumerate(slices(workload, queries, args)):
                     for name, (_, port, path) in running.items():
-                        # The mix's queries differ a hundredfold in cost, so a time window
-                        # would give each server a different share of heavy ones: it runs
-                        # the same 1,000 queries, each once, on every server instead.
-                        window = None if workload == "research mix" else args.seconds
-                        r = load(port, path, queries, window, args.clients, args.connections)
-                        rounds[i][(name, workload)] = r
-                        print(f"round {i + 1} {name:42} {workload:17} {r['rps']:8.0f} req/s  "
+                        r = load(port, path, part, window, args.clients, args.connections)
+                        cells.setdefault((name, workload), []).append(r)
+                        print(f"slice {k + 1:2} {name:42} {workload:17} {r['rps']:8.0f} req/s  "
                               f"p50 {r['p50']:7.1f} ms  p99 {r['p99']:7.1f} ms  "
                               f"errors {r['errors']}", flush=True)
             runaway = runaway_time(running[WORKERS][1])
         finally:
             for process, _, _ in running.values():
                 stop(process)
-        report(rounds, triples, args, runaway)
+        report(cells, triples, args, runaway)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def report(rounds: list[dict], triples: int, args, runaway) -> None:
-    """The median cell of the rounds, then the targets' ratios: per round (cells measured
-    seconds apart) and their median."""
+def report(cells: dict[tuple[str, str], list[dict]], triples: int, args, runaway) -> None:
+    """Each cell over all its slices, then the targets' ratios: over the whole run, with
+    the range of the per-slice ratios."""
     threads = f"; practicebank --threads {args.threads}" if args.threads else ""
     print(f"\n{triples} triples; {args.clients} client processes x {args.connections} "
           f"connections; {args.seconds:.0f} s per lookup cell, the mix's {MIX_SIZE} queries "
-          f"once each; median of {len(rounds)} interleaved rounds; {os.cpu_count()} CPUs"
-          f"{threads}\n")
+          f"once each; every workload in {args.slices} slices run on the servers in turn; "
+          f"{os.cpu_count()} CPUs{threads}\n")
+    total = {key: summary([x for c in parts for x in c["latencies"]],
+                          sum(c["elapsed"] for c in parts), sum(c["errors"] for c in parts))
+             for key, parts in cells.items()}
     print("| server | workload | req/s | p50 ms | p99 ms | errors |")
     print("| --- | --- | ---: | ---: | ---: | ---: |")
-    for key in rounds[0]:
-        cells = sorted((r[key] for r in rounds), key=lambda c: c["rps"])
-        r = cells[len(cells) // 2]
-        name, workload = key
-        errors = sum(c["errors"] for c in cells)
+    for (name, workload), r in total.items():
         print(f"| {name} | {workload} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | "
-              f"{errors} |")
+              f"{r['errors']} |")
     print()
     for workload, target in (("cheap lookup", 0.5), ("lookup via worker", 0.5),
                              ("research mix", 0.9)):
-        ratios = [r[(WORKERS, workload)]["rps"] / r[(OXIGRAPH, workload)]["rps"] for r in rounds]
-        costs = [1 - r[(WORKERS, workload)]["rps"] / r[(IN_PROCESS, workload)]["rps"]
-                 for r in rounds]
-        print(f"- {workload}: {statistics.median(ratios):.0%} of oxigraph serve's throughput "
-              f"(target >= {target:.0%}; rounds {', '.join(f'{x:.0%}' for x in ratios)}); "
-              f"deadline machinery costs {statistics.median(costs):.1%} (target <= 10%; "
-              f"rounds {', '.join(f'{x:.1%}' for x in costs)})")
+        ours, oxigraph, inproc = (total[(n, workload)]["rps"] for n in (WORKERS, OXIGRAPH,
+                                                                         IN_PROCESS))
+        ratios = sorted(a["rps"] / b["rps"] for a, b in zip(
+            cells[(WORKERS, workload)], cells[(OXIGRAPH, workload)], strict=True))
+        print(f"- {workload}: {ours / oxigraph:.0%} of oxigraph serve's throughput (target >= "
+              f"{target:.0%}; slices {ratios[0]:.0%}-{ratios[-1]:.0%}); deadline machinery "
+              f"costs {1 - ours / inproc:.1%} (target <= 10%)")
     if runaway:
         print(f"- runaway cross join with timeout=2: HTTP {runaway[0]} after {runaway[1]:.2f} s")
 
