@@ -18,7 +18,10 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import multiprocessing.util
+import os
+import signal
 import sys
+import threading
 from collections.abc import Mapping
 from functools import partial
 from typing import Any
@@ -79,6 +82,7 @@ def _load_app(config: dict[str, Any], host: str, port: int, _target: str) -> Fla
     """In granian's child: build the app, start its runtime, arrange its shutdown."""
     from . import create_app
 
+    _relay_stop_signals()
     app = create_app(config)
     if app.config.get("ACCESS_LOG", True):
         _log_access_to_stderr()
@@ -91,6 +95,32 @@ def _load_app(config: dict[str, Any], host: str, port: int, _target: str) -> Fla
     multiprocessing.util.Finalize(app, close_runtime, args=(app,), exitpriority=10)
     print(f"practicebank endpoint on {endpoint_url(host, port)}", file=sys.stderr, flush=True)
     return app
+
+
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _relay_stop_signals() -> None:
+    """Make Ctrl-C and SIGTERM stop this process at once, whichever thread the kernel picks.
+
+    granian's worker waits for its stop signal in the main thread, but a signal sent to the
+    process may land on any of its Rust or Python threads, and then the main thread sleeps
+    on: measured, Ctrl-C then took granian's 10 s kill timeout, and the killed process left
+    its snapshot folder behind. So the stop signals are blocked here, before any other
+    thread exists (threads inherit the mask), and one thread takes them with ``sigwait``
+    and calls the handler granian installed, as the main thread would have.
+    """
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+
+    def relay() -> None:
+        signum = signal.sigwait(STOP_SIGNALS)
+        handler = signal.getsignal(signum)
+        if callable(handler) and handler is not signal.default_int_handler:
+            handler(signum, None)
+        else:  # before granian took over: stop without a traceback
+            os._exit(128 + signum)
+
+    threading.Thread(target=relay, name="stop-signal-relay", daemon=True).start()
 
 
 def _log_access_to_stderr() -> None:

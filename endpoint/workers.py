@@ -34,11 +34,17 @@ log = logging.getLogger("practicebank.workers")
 
 def worker_main(conn: Connection) -> None:
     """The loop of one worker process: open the job's snapshot if needed, execute, repeat."""
+    import signal
+
     import pyoxigraph as ox
 
     from .federation import ServiceProxy
     from .jobs import execute
 
+    # Ctrl-C in a terminal reaches the whole process group; a worker is stopped by its pool.
+    # (The server blocks its stop signals for a relay thread; a worker must not inherit that.)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     proxy = ServiceProxy()
     store, opened = None, None
     channel = _PickleChannel(conn)

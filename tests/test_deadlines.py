@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import signal
 import threading
 import time
 import urllib.parse
@@ -189,3 +191,19 @@ def test_an_answer_the_deadline_cuts_is_a_504_never_a_short_200(server):
     assert json.loads(body)["error"] == "deadline_exceeded"
     assert time.monotonic() - started < 1.0 + 2.0
     wait_for_workers(server)
+
+
+def test_ctrl_c_stops_the_server_and_everything_it_started(tmp_path):
+    store = PracticeStore(tmp_path / "store")
+    ensure_demo(store)
+    store.close()
+    with LiveServer(tmp_path / "store", tmp_path, "--workers", "2") as live:
+        wait_for_workers(live)
+        assert live.query(SIMPLE)[0] == 200
+        started = time.monotonic()
+        os.killpg(live.process.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends
+        live.process.wait(timeout=15)
+        assert time.monotonic() - started < 5
+        assert live.process.returncode == 0
+    assert "Traceback" not in live.log.read_text()
+    assert not (tmp_path / "store.snapshots").exists()  # the runtime was closed, not killed
