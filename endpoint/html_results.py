@@ -1,7 +1,7 @@
 """Query results as an HTML table, for people who open a query URL in a browser.
 
-Written row by row into the same output as the other formats, so a large result streams
-as HTML too. IRIs become links (IRIs under our base resolve on this server), literals show
+Written row by row into the same output as the other formats, so a large result is sent
+in chunks as HTML too. IRIs become links (IRIs under our base resolve on this server), literals show
 their language or datatype, and everything is escaped.
 """
 

@@ -1,7 +1,7 @@
 """The endpoint: SPARQL Protocol requests, content negotiation, the error shape, the pages.
 
 Everything runs through Flask's test client around an in-memory store, except one test
-that starts the real waitress server in a subprocess and queries it over loopback.
+that starts the real granian server in a subprocess and queries it over loopback.
 Every response body is parsed with a parser for the format it claims, so a mislabelled
 body fails here.
 """
