@@ -48,8 +48,8 @@ def serve(config: Mapping[str, Any], host: str = "127.0.0.1", port: int = 7878,
     """
     if threads is None:
         threads = settings.resolve(config, config_file=config.get("CONFIG_FILE"))["THREADS"]
-    if threads < 1:
-        raise ValueError(f"threads must be at least 1, not {threads}")
+    else:
+        threads = settings.BY_NAME["threads"].convert(threads)
     from granian.constants import Interfaces
     from granian.log import LogLevels
     from granian.server import Server

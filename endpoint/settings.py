@@ -30,6 +30,7 @@ class Setting:
     type: type
     help: str
     secret: bool = False
+    minimum: int | float | None = None
 
     @property
     def key(self) -> str:
@@ -52,11 +53,15 @@ class Setting:
                 raise ValueError(f"{self.env}={value!r} is not a yes/no value")
             return lowered in {"1", "true", "yes", "on"}
         try:
-            return self.type(value)
+            converted = self.type(value)
         except (TypeError, ValueError) as exc:
             raise ValueError(
                 f"Setting {self.name} must be a {self.type.__name__}, not {value!r}"
             ) from exc
+        if self.minimum is not None and converted < self.minimum:
+            raise ValueError(f"{self.flag or self.env} must be at least {self.minimum}, "
+                             f"not {converted}")
+        return converted
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -68,7 +73,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("threads", 8, int,
             "Python threads that run requests (granian's blocking threads); a query waiting "
             "for a worker holds one. Fewer contend less for the GIL (measured: cheap lookups "
-            "~10% faster at 2); more keep lookups flowing while many slow queries wait."),
+            "~10% faster at 2); more keep lookups flowing while many slow queries wait.",
+            minimum=1),
     Setting("max_queued", 64, int,
             "Queries that may wait for a free worker at once; more are refused with 503."),
     Setting("max_content_length", 1024 * 1024, int,

@@ -331,9 +331,7 @@ def serve(host, port, demo, store_path, config_file, **settings) -> None:
     config = {"STORE_PATH": str(store_path), "CONFIG_FILE": config_file,
               **settings_from_flags(settings)}
     try:
-        app = create_app(config)  # check the settings first, where a mistake can be reported
-        if app.config["THREADS"] < 1:
-            raise ValueError(f"--threads must be at least 1, not {app.config['THREADS']}")
+        create_app(config)  # check the settings first, where a mistake can be reported
     except ValueError as exc:
         raise UsageProblem(str(exc)) from exc
     check_port(host, port)
