@@ -32,7 +32,7 @@ from .errors import EndpointError, error_body, internal_error, prefers_text_for
 from .metrics import EXTENSION as METRICS
 from .metrics import log_access
 from .runtime import EXTENSION as RUNTIME
-from .sparql import formats_for, make_job, run_job, variant_tag
+from .sparql import formats_for, make_job, run_job, timeout_seconds, variant_tag
 from .sparql_text import query_hash
 
 WSGIApp = Callable[[dict[str, Any], Callable], Iterable[bytes]]
@@ -65,9 +65,13 @@ class FastLane:
         if runtime is None or params is None:  # the runtime starts on Flask's first query
             return self.fallback(environ, start_response)
         query = params.get("query", "")
-        timeout = _timeout(params.get("timeout"), float(self.app.config["QUERY_TIMEOUT"]))
+        try:
+            timeout = timeout_seconds(params.get("timeout"),
+                                      float(self.app.config["QUERY_TIMEOUT"]))
+        except EndpointError:  # the Flask view explains it
+            return self.fallback(environ, start_response)
         lowered = query.lower()
-        if not query.strip() or timeout is None or "service" in lowered or "load" in lowered:
+        if not query.strip() or "service" in lowered or "load" in lowered:
             return self.fallback(environ, start_response)
         return self._answer(environ, start_response, runtime, params, query, timeout)
 
@@ -161,17 +165,6 @@ def _parameters(query_string: str) -> dict[str, str] | None:
     if len(params) != len(pairs) or not params.keys() <= PARAMETERS or "query" not in params:
         return None
     return params
-
-
-def _timeout(value: str | None, maximum: float) -> float | None:
-    """The query's deadline in seconds, or None for a value only the Flask view explains."""
-    if value is None:
-        return maximum
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None
-    return min(seconds, maximum) if seconds > 0 else None
 
 
 @lru_cache(maxsize=64)

@@ -58,20 +58,15 @@ class Shape:
 @lru_cache(maxsize=4096)  # at most 4096 texts of <= 2000 characters
 def lookup_shape(text: str) -> Shape | None:
     """The :class:`Shape` of a lookup (see :func:`is_lookup`), or None for anything else."""
-    shape = _shape(text)
-    return shape if isinstance(shape, Shape) else None
-
-
-def _shape(text: str) -> Shape | bool:
     if len(text) > MAX_LOOKUP_LENGTH:
-        return False
+        return None
     try:
         tokens = tokenize(text)
     except ValueError:
-        return False
+        return None
     i = _skip_prologue(tokens)
     if i >= len(tokens):
-        return False
+        return None
     form = tokens[i].text.upper()
     if tokens[i].is_word("SELECT"):
         i += 1
@@ -82,35 +77,35 @@ def _shape(text: str) -> Shape | bool:
             while i < len(tokens) and tokens[i].kind == "var":
                 i += 1
             if i == start:
-                return False
+                return None
     elif tokens[i].is_word("ASK"):
         i += 1
     else:
-        return False
+        return None
     if i < len(tokens) and tokens[i].is_word("WHERE"):
         i += 1
     rest = [t.text if t.kind == "other" else t.kind for t in tokens[i:]]
     if rest[:1] != ["{"] or len(rest) < 5:
-        return False
+        return None
     subject, predicate, obj = tokens[i + 1], tokens[i + 2], tokens[i + 3]
     if subject.kind not in _CONSTANT:
-        return False
+        return None
     if not (predicate.kind in (*_CONSTANT, "var") or predicate.is_word("A")):
-        return False
+        return None
     if obj.kind not in (*_CONSTANT, "var"):
-        return False
+        return None
     tail = rest[4:]
     if tail[:1] == ["."]:
         tail = tail[1:]
     if tail[:1] != ["}"]:
-        return False
+        return None
     limit = tokens[len(tokens) - len(tail) + 1:]
     if not limit:
         return Shape(form, None)
     if (limit[0].is_word("LIMIT") and len(limit) > 1
             and all(t.kind == "other" and t.text.isdigit() for t in limit[1:])):
         return Shape(form, int("".join(t.text for t in limit[1:])))
-    return False
+    return None
 
 
 def _skip_prologue(tokens: list[Token]) -> int:

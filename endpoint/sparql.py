@@ -210,6 +210,12 @@ def requested_timeout(req: Request, maximum: float) -> float:
     value = req.args.get("timeout")
     if value is None and req.mimetype == FORM_TYPE:
         value = req.form.get("timeout")
+    return timeout_seconds(value, maximum)
+
+
+def timeout_seconds(value: str | None, maximum: float) -> float:
+    """``timeout=value`` as seconds, never above ``maximum`` (which is also the default);
+    400 for anything but a positive number."""
     if value is None:
         return maximum
     try:

@@ -61,15 +61,21 @@ def worker_main(conn: Connection) -> None:
         execute(store, job, channel, proxy=proxy)
 
 
+def send_pickled(conn: Connection, message: object) -> None:
+    """``message`` over ``conn`` as a plain pickle, in both directions (multiprocessing's own
+    ``send`` goes through a ``ForkingPickler`` and a buffer per message: measurable on a
+    30 µs query)."""
+    conn.send_bytes(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
+
+
 class _PickleChannel:
-    """Messages to the server as plain pickles (multiprocessing's own ``send`` goes through
-    a ``ForkingPickler`` and a buffer per message: measurable on a 30 µs query)."""
+    """The worker's side of the pipe, as the channel :func:`~.jobs.execute` writes to."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def send(self, message: tuple) -> None:
-        self.conn.send_bytes(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
+        send_pickled(self.conn, message)
 
 
 class _Worker:
@@ -83,7 +89,7 @@ class _Worker:
         self.poller.register(conn.fileno(), select.POLLIN)
 
     def send(self, message: object) -> None:
-        self.conn.send_bytes(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
+        send_pickled(self.conn, message)
 
     def receive(self, timeout: float) -> tuple | None:
         """The worker's next message, or None when none came within ``timeout`` seconds."""
