@@ -15,17 +15,21 @@ of research queries (faceted counts, text search, two-hop paths, OPTIONAL listin
 DESCRIBE). The load comes from ``--clients`` processes with ``--connections`` keep-alive
 connections each, on the same 2-core machine, so the client competes with the server for
 CPU. The lookups run for ``--seconds``; the mix runs its 1,000 queries once each on every
-server (timed to the last answer). Prints a Markdown table of throughput and p50/p99
-latency, then the ratios the issue sets targets for.
+server (timed to the last answer); ``--rounds`` repeats them, ``--workloads`` picks some.
+Before any timing, the servers must agree on the answers to the first queries of every
+workload. Prints a Markdown table of throughput and p50/p99 latency, then the ratios the
+issue sets targets for.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import multiprocessing
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -52,6 +56,7 @@ MIX_SIZE = 1000  # queries in the research mix, five kinds in equal numbers
 OXIGRAPH = "oxigraph serve"
 WORKERS = "practicebank (workers, deadlines)"
 IN_PROCESS = "practicebank (in process, no deadlines)"
+WORKLOADS = ["cheap lookup", "lookup via worker", "research mix"]
 
 
 def lookup_queries(practices: list[str]) -> list[str]:
@@ -214,6 +219,34 @@ def wait_up(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
     sys.exit(f"server did not start: {process.args}")
 
 
+def answer(port: int, path: str, query: str) -> list:
+    """The answer to ``query`` in a form two servers can be compared by: sorted rows of a
+    SELECT, sorted triples of a DESCRIBE (blank node labels blanked out)."""
+    describe = query.lstrip().startswith("DESCRIBE")
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}?" + urllib.parse.urlencode({"query": query}),
+        headers={"Accept": "application/n-triples" if describe
+                 else "application/sparql-results+json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        body = response.read().decode()
+    if describe:
+        return sorted(re.sub(r"_:\S+", "_:b", line) for line in body.splitlines() if line)
+    return sorted(tuple(sorted((k, v["type"], "" if v["type"] == "bnode" else v["value"])
+                               for k, v in row.items()))
+                  for row in json.loads(body)["results"]["bindings"])
+
+
+def check_answers(running: dict, workloads: dict[str, list[str]], per_workload: int = 25) -> None:
+    """Stop unless every server gives the same answers to the first queries of each workload:
+    a faster wrong answer would measure nothing."""
+    for queries in workloads.values():
+        for query in queries[:per_workload]:
+            answers = {name: answer(port, path, query) for name, (_, port, path) in running.items()}
+            if len({json.dumps(a) for a in answers.values()}) != 1:
+                sizes = ", ".join(f"{name}: {len(a)}" for name, a in answers.items())
+                sys.exit(f"the servers disagree ({sizes} rows or triples) on:\n{query}")
+
+
 def start_oxigraph(location: Path) -> tuple[subprocess.Popen, int, str]:
     binary = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
     port = free_port()
@@ -225,13 +258,12 @@ def start_oxigraph(location: Path) -> tuple[subprocess.Popen, int, str]:
     return process, port, "/query"
 
 
-def start_practicebank(store: Path, workers: int, threads: int | None = None
-                       ) -> tuple[subprocess.Popen, int, str]:
+def start_practicebank(store: Path, *flags: str) -> tuple[subprocess.Popen, int, str]:
+    """``practicebank serve`` on ``store`` with ``flags`` (its defaults otherwise)."""
     binary = shutil.which("practicebank") or str(Path(sys.executable).with_name("practicebank"))
     port = free_port()
-    extra = ["--threads", str(threads)] if threads else []
     process = subprocess.Popen([binary, "serve", "--store", str(store), "--port", str(port),
-                                "--workers", str(workers), "--access-log", "false", *extra],
+                                "--access-log", "false", *flags],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
     wait_up(f"http://127.0.0.1:{port}/health", process)
@@ -285,11 +317,15 @@ def main() -> None:
                         help="pieces each workload is cut into, run on every server in turn")
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--connections", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=0,
-                        help="query workers of practicebank's pool (0: one per CPU, at least 2)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="practicebank's request threads (default: the server's default)")
+    for flag in ("workers", "worker-threads", "threads"):
+        parser.add_argument(f"--{flag}", type=int, default=None,
+                            help=f"practicebank serve --{flag} (default: the server's default)")
     parser.add_argument("--store", type=Path, help="reuse (or create) the benchmark store here")
+    parser.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=WORKLOADS,
+                        metavar="NAME", help=f"workloads to run (default: all of "
+                        f"{', '.join(repr(w) for w in WORKLOADS)})")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="times each workload is run (the mix's queries once per round)")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="pb-bench-"))
@@ -316,6 +352,7 @@ def main() -> None:
             "lookup via worker": two_pattern_lookups(sample),
             "research mix": mix_queries(practices, topics, rnd),
         }
+        workloads = {name: workloads[name] for name in args.workloads}
         # Three servers up at once, each on its own copy of the store, measured in turn
         # within each round: on a shared machine whose speed drifts over minutes, cells taken
         # minutes apart are not comparable, cells taken seconds apart are.
@@ -323,18 +360,20 @@ def main() -> None:
         ox.Store.read_only(str(store)).backup(str(in_process_copy))
         starters = {
             OXIGRAPH: lambda: start_oxigraph(copy),
-            WORKERS: lambda: start_practicebank(store, args.workers, args.threads),
-            IN_PROCESS: lambda: start_practicebank(in_process_copy, -1, args.threads),
+            WORKERS: lambda: start_practicebank(store, *practicebank_flags(args)),
+            IN_PROCESS: lambda: start_practicebank(in_process_copy, *practicebank_flags(args),
+                                                   "--workers", "-1"),
         }
         running = {}
         try:
             for name, start in starters.items():
                 running[name] = start()
+            check_answers(running, workloads)
             cells: dict[tuple[str, str], list[dict]] = {}
             for workload, queries in workloads.items():
                 for _, port, path in running.values():
                     load(port, path, queries[:50], 2, args.clients, args.connections)  # warm up
-                for k, (part, window) in enumerate(slices(workload, queries, args)):
+                for k, (part, window) in enumerate(slices(workload, queries, args) * args.rounds):
                     for name, (process, port, path) in running.items():
                         cpu = tree_cpu_seconds(process.pid)
                         r = load(port, path, part, window, args.clients, args.connections)
@@ -354,13 +393,25 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def practicebank_flags(args) -> list[str]:
+    """The server flags given to the benchmark, to pass on to ``practicebank serve``."""
+    flags = []
+    for name in ("workers", "worker_threads", "threads"):
+        value = getattr(args, name)
+        if value is not None:
+            flags += ["--" + name.replace("_", "-"), str(value)]
+    return flags
+
+
 def report(cells: dict[tuple[str, str], list[dict]], triples: int, args, runaway) -> None:
     """Each cell over all its slices, then the targets' ratios: over the whole run, with
     the range of the per-slice ratios."""
-    threads = f"; practicebank --threads {args.threads}" if args.threads else ""
+    flags = practicebank_flags(args)
+    threads = f"; practicebank serve {' '.join(flags)}" if flags else ""
     print(f"\n{triples} triples; {args.clients} client processes x {args.connections} "
-          f"connections; {args.seconds:.0f} s per lookup cell, the mix's {MIX_SIZE} queries "
-          f"once each; every workload in {args.slices} slices run on the servers in turn; "
+          f"connections; {args.rounds} x {args.seconds:.0f} s per lookup cell, the mix's "
+          f"{MIX_SIZE} queries {args.rounds} x; every workload in {args.slices} slices "
+          f"a round, run on the servers in turn; "
           f"{os.cpu_count()} CPUs{threads}\n")
     total = {key: summary([x for c in parts for x in c["latencies"]],
                           sum(c["elapsed"] for c in parts), sum(c["errors"] for c in parts))
@@ -375,6 +426,8 @@ def report(cells: dict[tuple[str, str], list[dict]], triples: int, args, runaway
     print()
     for workload, target in (("cheap lookup", 0.5), ("lookup via worker", 0.5),
                              ("research mix", 0.9)):
+        if (WORKERS, workload) not in total:
+            continue
         ours, oxigraph, inproc = (total[(n, workload)]["rps"] for n in (WORKERS, OXIGRAPH,
                                                                          IN_PROCESS))
         ratios = sorted(a["rps"] / b["rps"] for a, b in zip(

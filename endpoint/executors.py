@@ -85,6 +85,7 @@ class InProcessExecutor:
     """Runs each job in the calling thread on the live store (answers are buffered)."""
 
     kills = 0
+    reruns = 0
 
     def __init__(self, store: PracticeStore, lock: RWLock) -> None:
         self.store = store
@@ -105,7 +106,7 @@ class InProcessExecutor:
         return Answer(first[1], body, sum(len(chunk) for chunk in body))
 
     def status(self) -> dict[str, int]:
-        return {"workers": 0, "busy": 0}
+        return {"workers": 0, "threads": 0, "busy": 0}
 
     def close(self) -> None:
         self.proxy.close()

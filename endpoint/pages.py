@@ -46,7 +46,8 @@ def index() -> str:
 
 @bp.get("/health")
 def health() -> Response:
-    """Liveness and readiness: ``{"status": "ok", "triples": N, "workers": n, "busy": b}``.
+    """Liveness and readiness: ``{"status": "ok", "ready": r, "triples": N, "workers": n,
+    "threads": t, "busy": b}`` (worker processes, their query threads, the busy ones).
 
     The triple count comes from the runtime's cache (a full count of a big store takes a
     while), so a probe stays cheap; "ready" is false until the query workers are up.

@@ -72,7 +72,8 @@ class Runtime:
             root = config["SNAPSHOT_DIR"] or default_snapshot_dir(store.path)
             self.snapshots = Snapshots(store, Path(root))
             size = workers or max(2, os.cpu_count() or 2)
-            self.executor = WorkerPool(size, self.snapshots, max_queued=config["MAX_QUEUED"])
+            self.executor = WorkerPool(size, self.snapshots, threads=config["WORKER_THREADS"],
+                                       max_queued=config["MAX_QUEUED"])
             self.lookups: LookupLane | None = LookupLane(self.snapshots)
         else:
             self.executor = InProcessExecutor(store, self.lock)

@@ -67,9 +67,16 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("query_timeout", 30.0, float,
             "Deadline of every query in seconds; a client may ask for less with timeout=."),
-    Setting("workers", 0, int,
-            "Query worker processes for an on-disk store; 0 means one per CPU (at least 2). "
-            "-1 runs queries in the server process, without enforced deadlines."),
+    Setting("workers", 2, int,
+            "Query worker processes for an on-disk store. Queries go to the oldest with a "
+            "free thread, so the others stand by warm to take over when a deadline kill "
+            "ends it; 0 means one per CPU (at least 2). -1 runs queries in the server "
+            "process, without enforced deadlines.", minimum=-1),
+    Setting("worker_threads", 8, int,
+            "Queries one worker process answers at once, sharing its open store and caches "
+            "(measured: ~13% less CPU per heavy query than the same queries spread over "
+            "processes). A query killed at its deadline takes its process down; the other "
+            "queries it was answering run again on the next process.", minimum=1),
     Setting("threads", 8, int,
             "Python threads that run requests (granian's blocking threads); a query waiting "
             "for a worker holds one. Fewer contend less for the GIL (measured: cheap lookups "

@@ -639,7 +639,7 @@ def test_health(client, store):
     response = client.get("/health")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "ready": True, "triples": len(store.ox),
-                                   "workers": 0, "busy": 0}
+                                   "workers": 0, "threads": 0, "busy": 0}
 
 
 # -- configuration and the store accessor ----------------------------------------------------
