@@ -1,10 +1,10 @@
 """Operations: ``/metrics`` in the Prometheus text format, and one access-log line per request.
 
 Counters live in the app (nothing global), behind a lock, and are few: requests by status,
-a histogram of query time, deadline kills, workers and how many are busy, and the store's
-size (triples from the runtime's per-write cache, bytes on disk). The access log is one JSON
-object per request on the ``practicebank.access`` logger, written when the response is
-closed, so a streamed answer is timed to its last byte.
+a histogram of query time, deadline kills and reruns, worker processes and their threads
+(all and busy), and the store's size (triples from the runtime's per-write cache, bytes on
+disk). The access log is one JSON object per request on the ``practicebank.access`` logger,
+written when the response is closed, so a streamed answer is timed to its last byte.
 """
 
 from __future__ import annotations

@@ -60,15 +60,21 @@ def _serve(conn: Connection, snapshot: _OpenSnapshot, proxy) -> None:
     channel = _PickleChannel(conn)
     conn.send(("ready", os.getpid()))
     store = None
-    while True:
-        try:
-            message = conn.recv_bytes()
-        except (EOFError, OSError):
-            return
-        path, job = pickle.loads(message)
-        # Held until the next job: the server keeps this job's snapshot until then too.
-        store = snapshot.open(path)
-        execute(store, job, channel, proxy=proxy)
+    try:
+        while True:
+            try:
+                message = conn.recv_bytes()
+            except (EOFError, OSError):
+                return
+            path, job = pickle.loads(message)
+            # Held until the next job: the server keeps this job's snapshot until then too.
+            store = snapshot.open(path)
+            execute(store, job, channel, proxy=proxy)
+    except BaseException:
+        log.exception("A query thread failed")
+        raise
+    finally:
+        conn.close()  # the server sees the pipe end and replaces this process
 
 
 class _OpenSnapshot:
