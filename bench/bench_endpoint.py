@@ -313,6 +313,8 @@ def main() -> None:
     parser.add_argument("--practices", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=30.0,
                         help="seconds of load per server for each lookup workload")
+    parser.add_argument("--warmup", type=float, default=2.0,
+                        help="seconds of each workload's first queries on every server first")
     parser.add_argument("--slices", type=int, default=10,
                         help="pieces each workload is cut into, run on every server in turn")
     parser.add_argument("--clients", type=int, default=2)
@@ -346,7 +348,7 @@ def main() -> None:
             f"SELECT DISTINCT ?c WHERE {{ GRAPH ?g {{ ?p <https://w3id.org/practicebank/def/topic> "
             f"?c }} FILTER(STRSTARTS(STR(?c), \"{TOPIC}\")) }}")]
         del reader
-        sample = rnd.sample(practices, 2000)
+        sample = rnd.sample(practices, min(2000, len(practices)))
         workloads = {
             "cheap lookup": lookup_queries(sample),
             "lookup via worker": two_pattern_lookups(sample),
@@ -372,7 +374,7 @@ def main() -> None:
             cells: dict[tuple[str, str], list[dict]] = {}
             for workload, queries in workloads.items():
                 for _, port, path in running.values():
-                    load(port, path, queries[:50], 2, args.clients, args.connections)  # warm up
+                    load(port, path, queries[:50], args.warmup, args.clients, args.connections)
                 for k, (part, window) in enumerate(slices(workload, queries, args) * args.rounds):
                     for name, (process, port, path) in running.items():
                         cpu = tree_cpu_seconds(process.pid)
@@ -424,7 +426,10 @@ def report(cells: dict[tuple[str, str], list[dict]], triples: int, args, runaway
         print(f"| {name} | {workload} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | "
               f"{r['cpu_ms']:.2f} | {r['errors']} |")
     print()
-    for workload, target in (("cheap lookup", 0.5), ("lookup via worker", 0.5),
+    # The issue's targets: a share of oxigraph serve's throughput for the cheap lookup and the
+    # mix, and at most 10% for the deadline machinery; "lookup via worker" is ours, shown
+    # without a target.
+    for workload, target in (("cheap lookup", 0.5), ("lookup via worker", None),
                              ("research mix", 0.9)):
         if (WORKERS, workload) not in total:
             continue
@@ -433,10 +438,12 @@ def report(cells: dict[tuple[str, str], list[dict]], triples: int, args, runaway
         ratios = sorted(a["rps"] / b["rps"] for a, b in zip(
             cells[(WORKERS, workload)], cells[(OXIGRAPH, workload)], strict=True))
         cpu = total[(OXIGRAPH, workload)]["cpu_ms"] / total[(WORKERS, workload)]["cpu_ms"]
-        print(f"- {workload}: {ours / oxigraph:.0%} of oxigraph serve's throughput (target >= "
-              f"{target:.0%}; slices {ratios[0]:.0%}-{ratios[-1]:.0%}); per CPU second of "
-              f"the server, {cpu:.0%} of oxigraph serve's queries; deadline machinery costs "
-              f"{1 - ours / inproc:.1%} (target <= 10%)")
+        share, cost = (f"target >= {target:.0%}; ", " (target <= 10%)") if target \
+            else ("no target; ", "")
+        print(f"- {workload}: {ours / oxigraph:.0%} of oxigraph serve's throughput ({share}"
+              f"slices {ratios[0]:.0%}-{ratios[-1]:.0%}); per CPU second of the server, "
+              f"{cpu:.0%} of oxigraph serve's queries; deadline machinery costs "
+              f"{1 - ours / inproc:.1%}{cost}")
     if runaway:
         print(f"- runaway cross join with timeout=2: HTTP {runaway[0]} after {runaway[1]:.2f} s")
 
