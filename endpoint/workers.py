@@ -3,14 +3,16 @@
 pyoxigraph has no query timeout or cancel, and a thread cannot be stopped, so every query on
 an on-disk store (except the lookups of :mod:`.lookups`, which cannot run away) runs in a
 worker process that the server can kill. Each worker holds a read-only snapshot
-(:mod:`.snapshots`) and answers one job at a time over a pipe, sending its serialised answer
-back in chunks, which the server gathers into a :class:`Spool` before answering. The
-server's request thread waits for each message with the time left before the job's
-deadline; when it runs out, it SIGKILLs the worker, answers 504, and a background thread
-starts a replacement. The kill also ends any remote call the query had open (the SERVICE
-proxy lives in the worker), so no CPU or socket is left behind. When every worker is busy
-a query waits for one until its deadline (503 then), and at most ``max_queued`` queries
-wait at once (503 at once beyond that).
+(:mod:`.snapshots`) and has a few query threads, each answering one job at a time over its
+own pipe (a *slot*), sending its serialised answer back in chunks, which the server gathers
+into a :class:`Spool` before answering. The server's request thread waits for each message
+with the time left before the job's deadline; when it runs out, it SIGKILLs the worker,
+answers 504, and a background thread starts a replacement. The kill also ends any remote
+call the query had open (the SERVICE proxy lives in the worker), so no CPU or socket is left
+behind, and it ends the other jobs of that worker: their request threads see their pipes
+end and run them again on another worker. When every slot is busy a query waits for one
+until its deadline (503 then), and at most ``max_queued`` queries wait at once (503 at once
+beyond that).
 """
 
 from __future__ import annotations
