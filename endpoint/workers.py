@@ -222,6 +222,8 @@ class WorkerPool:
         with self._cond:
             if self._closed:
                 process.kill()
+                for slot in owner.slots:
+                    slot.conn.close()
                 return
             self._processes.add(owner)
             self._idle.extend(owner.slots)
