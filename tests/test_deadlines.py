@@ -125,40 +125,84 @@ def metric(server, name: str) -> int:
     return int(re.search(rf"^{name} (\d+)$", text, re.MULTILINE).group(1))
 
 
-def test_queries_sharing_a_killed_worker_run_again_and_are_answered(tmp_path):
-    """A kill at a deadline takes the whole worker process down, with the other queries its
-    threads were answering: those run again on the warm second process, and their clients
-    get the full answer (and the metrics count the rerun)."""
-    store = PracticeStore(tmp_path / "store")
+SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"  # ~1e7 rows: under a second
+
+
+@pytest.fixture(scope="module")
+def roomy(tmp_path_factory):
+    """A server with a long deadline, two worker processes of four threads each, and the
+    time and answer of :data:`SLOW` alone on it."""
+    tmp = tmp_path_factory.mktemp("reruns")
+    store = PracticeStore(tmp / "store")
     ensure_demo(store)
     store.close()
-    slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"  # ~1e7 rows
-    with LiveServer(tmp_path / "store", tmp_path, "--query-timeout", "60",
+    with LiveServer(tmp / "store", tmp, "--query-timeout", "60",
                     "--workers", "2", "--worker-threads", "4") as live:
         wait_for_workers(live)
-        status, _, body, alone = timed_query(live, slow)
+        status, _, body, alone = timed_query(live, SLOW)
         assert status == 200
         expected = json.loads(body)["results"]["bindings"][0]["n"]["value"]
         assert int(expected) == live.count("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }") ** 2
-        kills, reruns = (metric(live, "practicebank_deadline_kills_total"),
-                         metric(live, "practicebank_query_reruns_total"))
-        answer = {}
-        innocent = threading.Thread(
-            target=lambda: answer.update(result=timed_query(live, slow)))
-        innocent.start()
-        time.sleep(alone / 4)
-        # Both go to the first process (the oldest with a free thread); the runaway's kill,
-        # at about half the innocent query's time, ends that process.
-        status, *_ = timed_query(live, RUNAWAY, timeout=f"{alone / 4:.3f}")
-        innocent.join()
-        assert status == 504
-        status, _, body, elapsed = answer["result"]
-        assert status == 200, body
-        assert json.loads(body)["results"]["bindings"][0]["n"]["value"] == expected
-        assert elapsed > alone  # it ran twice
-        assert metric(live, "practicebank_deadline_kills_total") == kills + 1
-        assert metric(live, "practicebank_query_reruns_total") == reruns + 1
-        wait_for_workers(live)
+        yield live, alone, expected
+
+
+def in_background(server, query) -> tuple[threading.Thread, dict]:
+    answer: dict = {}
+    thread = threading.Thread(target=lambda: answer.update(result=timed_query(server, query)))
+    thread.start()
+    return thread, answer
+
+
+def counters(server) -> tuple[int, int]:
+    return (metric(server, "practicebank_deadline_kills_total"),
+            metric(server, "practicebank_query_reruns_total"))
+
+
+def test_queries_sharing_a_killed_worker_run_again_and_are_answered(roomy):
+    """A kill at a deadline takes the whole worker process down, with the other queries its
+    threads were answering: those run again on the warm second process, and their clients
+    get the full answer (and the metrics count the rerun)."""
+    live, alone, expected = roomy
+    wait_for_workers(live)
+    kills, reruns = counters(live)
+    innocent, answer = in_background(live, SLOW)
+    time.sleep(alone / 4)
+    # Both go to the first process (the oldest with a free thread); the runaway's kill, at
+    # about half the innocent query's time, ends that process.
+    status, *_ = timed_query(live, RUNAWAY, timeout=f"{alone / 4:.3f}")
+    innocent.join()
+    assert status == 504
+    status, _, body, elapsed = answer["result"]
+    assert status == 200, body
+    assert json.loads(body)["results"]["bindings"][0]["n"]["value"] == expected
+    assert elapsed > alone  # it ran twice
+    assert counters(live) == (kills + 1, reruns + 1)
+    wait_for_workers(live)
+
+
+def test_a_worker_that_dies_mid_query_is_replaced_and_its_query_answered(roomy):
+    """A worker killed from outside (the kernel's OOM killer, an operator) while it answers:
+    the query runs again on the other process, and the dead one is replaced."""
+    live, alone, expected = roomy
+    pids = wait_for_workers(live)
+    kills, reruns = counters(live)
+    query, answer = in_background(live, SLOW)
+    busy = None
+    while busy is None and query.is_alive():  # the worker that is computing
+        before = {pid: cpu_seconds([pid]) for pid in pids}
+        time.sleep(alone / 10)
+        busy = next((pid for pid in pids if cpu_seconds([pid]) - before[pid] > alone / 40),
+                    None)
+    assert busy is not None, "the query finished before its worker was found"
+    os.kill(busy, signal.SIGKILL)
+    query.join()
+    status, _, body, _ = answer["result"]
+    assert status == 200, body
+    assert json.loads(body)["results"]["bindings"][0]["n"]["value"] == expected
+    assert counters(live) == (kills, reruns + 1)  # a rerun, not a deadline kill
+    after = wait_for_workers(live)
+    assert busy not in after and len(after) == 2
+    assert "A query worker died while answering" in live.log.read_text()
 
 
 def test_a_committed_write_is_visible_to_the_next_query(server):
