@@ -1,11 +1,14 @@
-"""Answers gathered whole before they are sent (query answers from workers, Graph Store GETs).
+"""Answers gathered whole before they are sent (large query answers in formats a cut copy of
+which still parses, and Graph Store GETs).
 
 Why not pass chunks on as they come: granian ends a WSGI body that fails half-way with a
 well-formed final chunk, so a client would take an answer cut by the deadline for a complete
-one (the very fault of ``oxigraph serve --timeout-s``). Gathering first means every 200
-carries its exact Content-Length, and an answer that cannot be finished within its deadline
-is a 504, never a silently short 200. The price is that the first byte of a large answer
-leaves when its last byte is ready.
+one (the very fault of ``oxigraph serve --timeout-s``): CSV, TSV, N-Triples, Turtle and the
+XML formats (Oxigraph's XML parsers accept unclosed tags at the end) all parse when cut at
+the right place. Gathering first means such a 200 carries its exact Content-Length, and an
+answer that cannot be finished within its deadline is a 504, never a silently short 200. The
+price is that the first byte of a large answer leaves when its last byte is ready. JSON
+answers, which no parser accepts cut short, stream instead (:class:`~.workers._Stream`).
 """
 
 from __future__ import annotations

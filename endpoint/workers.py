@@ -24,7 +24,10 @@ import pickle
 import select
 import threading
 import time
+from collections.abc import Iterator
 from multiprocessing.connection import Connection
+
+from practicebank.loaders.formats import FORMATS
 
 from .executors import Answer, JobFailed
 from .jobs import JobError, QueryJob, deadline_error
@@ -159,6 +162,60 @@ class _Lost(Exception):
 
 class Overloaded(Exception):
     """No worker became free in time (answered 503)."""
+
+
+#: Content types of the formats whose documents end explicitly (:attr:`Format.closed`): a
+#: copy cut short does not parse, so a large answer in one of them is passed on as the
+#: worker makes it. Any other large answer is spooled whole first (see :class:`Spool`).
+STREAMED = frozenset(f.content_type for f in FORMATS if f.closed)
+
+
+class _Stream:
+    """A large answer passed on chunk by chunk, as the worker sends it (a WSGI body).
+
+    The status line has gone when the deadline cuts it, so the cut must show in the body: the
+    document is left unclosed and a line saying why is added, so no parser takes it for a
+    whole answer. If the client leaves early, the rest is read and dropped in the background
+    (:meth:`WorkerPool._drain`), within the deadline.
+    """
+
+    def __init__(self, pool: WorkerPool, slot: _Slot, job: QueryJob, first: bytes) -> None:
+        self.pool, self.slot, self.job, self.first = pool, slot, job, first
+        self.finished = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self.first
+        while not self.finished:
+            try:
+                message = self.pool._receive(self.slot, self.job)
+            except JobFailed as failed:  # the deadline: the worker was killed
+                self.finished = True
+                yield cut_notice(failed.error)
+                return
+            except _Lost as lost:
+                self.finished = True
+                yield cut_notice(JobError(500, "internal_error",
+                                          f"The query worker ended while answering ({lost})."))
+                return
+            if message[0] == "data":
+                yield message[1]
+                continue
+            self.finished = True
+            self.pool._checkin(self.slot)
+            if message[0] == "abort":  # an evaluation error after the first rows
+                yield cut_notice(JobError(*message[1:]))
+
+    def close(self) -> None:
+        if not self.finished:
+            self.finished = True
+            threading.Thread(target=self.pool._drain, args=(self.slot, self.job),
+                             daemon=True, name="drain-answer").start()
+
+
+def cut_notice(error: JobError) -> bytes:
+    """What ends a streamed answer that could not be finished (after an unclosed document)."""
+    return (f"\n\n[practicebank] This answer is incomplete: {error.kind} "
+            f"({error.code}). {error.message}\n").encode()
 
 
 class WorkerPool:
@@ -322,6 +379,8 @@ class WorkerPool:
         if done:
             self._checkin(slot)
             return Answer(content_type, [data], len(data))
+        if content_type in STREAMED:
+            return Answer(content_type, _Stream(self, slot, job, data))
         spool = self._spool(slot, job, data)
         return Answer(content_type, spool, spool.length)
 
@@ -343,6 +402,16 @@ class WorkerPool:
         except BaseException:
             spool.close()
             raise
+
+    def _drain(self, slot: _Slot, job: QueryJob) -> None:
+        """Read the rest of an answer its client no longer wants, so the worker thread is
+        free again without a kill (which would take the process's other queries down)."""
+        try:
+            while self._receive(slot, job)[0] == "data":
+                pass
+        except (JobFailed, _Lost):
+            return  # the deadline came first (the process was killed), or it was lost
+        self._checkin(slot)
 
     def _receive(self, slot: _Slot, job: QueryJob) -> tuple:
         """The next message for ``job``: at its deadline, kill the process and raise the

@@ -34,6 +34,10 @@ class Format:
     rdflib_name: str | None = None  # rdflib's parser/serializer plugin for this format
     charset: bool = True
     reader: str | None = None  # how `load` reads it: "rdf", "csv", "json", "jsonl"; None: no
+    #: A copy cut short does not parse (JSON's closing brackets are checked by every parser;
+    #: Oxigraph's XML parsers accept unclosed tags at the end, so XML is not closed): the
+    #: endpoint may stream such answers as they are made (see endpoint.workers).
+    closed: bool = False
 
     @property
     def content_type(self) -> str:
@@ -42,7 +46,7 @@ class Format:
 
 FORMATS: tuple[Format, ...] = (
     Format("json", "application/sparql-results+json", "results", ("srj",), (".srj",),
-           results_format=ox.QueryResultsFormat.JSON),
+           results_format=ox.QueryResultsFormat.JSON, closed=True),
     Format("xml", "application/sparql-results+xml", "results", ("srx",), (".srx",),
            results_format=ox.QueryResultsFormat.XML),
     Format("csv", "text/csv", "results", (), (".csv",),
@@ -54,7 +58,7 @@ FORMATS: tuple[Format, ...] = (
     Format("nt", "application/n-triples", "rdf", ("ntriples", "n-triples"), (".nt",),
            rdf_format=ox.RdfFormat.N_TRIPLES, rdflib_name="nt", reader="rdf"),
     Format("jsonld", "application/ld+json", "rdf", ("json-ld",), (".jsonld",),
-           rdf_format=ox.RdfFormat.JSON_LD, rdflib_name="json-ld", reader="rdf"),
+           rdf_format=ox.RdfFormat.JSON_LD, rdflib_name="json-ld", reader="rdf", closed=True),
     Format("rdfxml", "application/rdf+xml", "rdf", ("rdf", "owl"), (".rdf", ".owl"),
            rdf_format=ox.RdfFormat.RDF_XML, rdflib_name="xml", reader="rdf"),
     Format("nq", "application/n-quads", "rdf", ("nquads", "n-quads"), (".nq",),

@@ -280,6 +280,65 @@ def test_an_answer_the_deadline_cuts_is_a_504_never_a_short_200(server):
     wait_for_workers(server)
 
 
+def open_stream(server, query: str, accept: str, **params: str):
+    """A GET whose answer the caller reads (or abandons) itself."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    conn.request("GET", "/sparql?" + urllib.parse.urlencode({"query": query, **params}),
+                 headers={"Accept": accept})
+    return conn, conn.getresponse()
+
+
+def test_a_large_json_answer_streams_and_arrives_whole(server):
+    wait_for_workers(server)
+    query = "SELECT ?a ?b WHERE { ?a ?p ?o . ?b ?q ?r } LIMIT 40000"  # ~5 MB: many chunks
+    conn, response = open_stream(server, query, "application/sparql-results+json")
+    body = response.read()
+    conn.close()
+    assert response.status == 200
+    assert response.getheader("Content-Length") is None
+    assert response.getheader("Transfer-Encoding") == "chunked"
+    assert len(json.loads(body)["results"]["bindings"]) == 40000
+
+
+def test_a_json_answer_cut_by_the_deadline_mid_stream_cannot_pass_for_whole(server):
+    """Streamed from its first rows, so the 200 has gone when the deadline comes: the cut
+    leaves the JSON unclosed and says why at the end, and the worker is killed as ever."""
+    wait_for_workers(server)
+    kills = metric(server, "practicebank_deadline_kills_total")
+    query = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f }"  # ~10 M rows: longer than the deadline
+    started = time.monotonic()
+    conn, response = open_stream(server, query, "application/sparql-results+json",
+                                 timeout="1")
+    first = time.monotonic() - started
+    body = response.read()
+    total = time.monotonic() - started
+    conn.close()
+    assert response.status == 200
+    assert first < 0.5 and 1.0 <= total < 1.0 + 2.0  # it streamed long before the deadline
+    assert body.startswith(b'{"head":')
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(body)
+    assert b"[practicebank] This answer is incomplete: deadline_exceeded (504)" in body[-1000:]
+    assert metric(server, "practicebank_deadline_kills_total") == kills + 1
+    wait_for_workers(server)
+
+
+def test_a_client_that_leaves_mid_stream_frees_its_worker_without_a_kill(server):
+    """The rest of the answer is read and dropped: no process (nor its other queries) dies
+    because one client hung up."""
+    pids = set(wait_for_workers(server))
+    kills = metric(server, "practicebank_deadline_kills_total")
+    query = "SELECT ?a ?b WHERE { ?a ?p ?o . ?b ?q ?r } LIMIT 150000"  # ~20 MB of JSON
+    conn, response = open_stream(server, query, "application/sparql-results+json")
+    assert response.status == 200
+    assert len(response.read(100_000)) == 100_000
+    response.close()
+    conn.close()
+    assert set(wait_for_workers(server)) == pids  # the same processes, every thread idle
+    assert metric(server, "practicebank_deadline_kills_total") == kills
+    assert server.count(SIMPLE) == 51  # and they still answer
+
+
 def test_ctrl_c_stops_the_server_and_everything_it_started(tmp_path):
     store = PracticeStore(tmp_path / "store")
     ensure_demo(store)
