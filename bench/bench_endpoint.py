@@ -409,12 +409,12 @@ def report(cells: dict[tuple[str, str], list[dict]], triples: int, args, runaway
     """Each cell over all its slices, then the targets' ratios: over the whole run, with
     the range of the per-slice ratios."""
     flags = practicebank_flags(args)
-    threads = f"; practicebank serve {' '.join(flags)}" if flags else ""
+    server_flags = f"; practicebank serve {' '.join(flags)}" if flags else ""
     print(f"\n{triples} triples; {args.clients} client processes x {args.connections} "
           f"connections; {args.rounds} x {args.seconds:.0f} s per lookup cell, the mix's "
           f"{MIX_SIZE} queries {args.rounds} x; every workload in {args.slices} slices "
           f"a round, run on the servers in turn; "
-          f"{os.cpu_count()} CPUs{threads}\n")
+          f"{os.cpu_count()} CPUs{server_flags}\n")
     total = {key: summary([x for c in parts for x in c["latencies"]],
                           sum(c["elapsed"] for c in parts), sum(c["errors"] for c in parts))
              for key, parts in cells.items()}
@@ -440,7 +440,7 @@ def report(cells: dict[tuple[str, str], list[dict]], triples: int, args, runaway
         cpu = total[(OXIGRAPH, workload)]["cpu_ms"] / total[(WORKERS, workload)]["cpu_ms"]
         share, cost = (f"target >= {target:.0%}; ", " (target <= 10%)") if target \
             else ("no target; ", "")
-        print(f"- {workload}: {ours / oxigraph:.0%} of oxigraph serve's throughput ({share}"
+        print(f"- {workload}: {ours / oxigraph:.1%} of oxigraph serve's throughput ({share}"
               f"slices {ratios[0]:.0%}-{ratios[-1]:.0%}); per CPU second of the server, "
               f"{cpu:.0%} of oxigraph serve's queries; deadline machinery costs "
               f"{1 - ours / inproc:.1%}{cost}")
