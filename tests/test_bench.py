@@ -43,7 +43,8 @@ def test_the_endpoint_benchmark_runs_with_one_command(tmp_path):
         for workload in ("cheap lookup", "lookup via worker", "research mix")}
     assert all(int(rps) > 0 for *_, rps in rows)
     assert "errors" in out and not re.search(r"errors [1-9]", out)
-    assert re.search(r"- research mix: \d+% of oxigraph serve's throughput \(target >= 90%", out)
+    assert re.search(r"- research mix: \d+\.\d% of oxigraph serve's throughput "
+                     r"\(target >= 90%", out)
     assert "runaway cross join with timeout=2: HTTP 504" in out
     # Every server it started is gone: nothing holds the store's lock.
     from practicebank.loaders.store import PracticeStore
