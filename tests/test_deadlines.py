@@ -1,6 +1,6 @@
 """Deadlines, isolation and write visibility, against a real server process on loopback.
 
-The server runs ``practicebank serve`` on an on-disk store holding the demo data (3,288
+The server runs ``practicebank serve`` on an on-disk store holding the demo data (~3,300
 triples: a three-way cross join over it is ~3.5e10 rows, a runaway by any measure) with two
 query worker processes of two threads each and a 2 s deadline. Timing bounds are the issue's
 own (deadline + 1 s) or generous (seconds where milliseconds are expected).
