@@ -176,19 +176,22 @@ class _Stream:
     The status line has gone when the deadline cuts it, so the cut must show in the body: the
     document is left unclosed and a line saying why is added, so no parser takes it for a
     whole answer. If the client leaves early, the rest is read and dropped in the background
-    (:meth:`WorkerPool._drain`), within the deadline.
+    (:func:`_drain`), within the deadline.
     """
 
-    def __init__(self, pool: WorkerPool, slot: _Slot, job: QueryJob, first: bytes) -> None:
-        self.pool, self.slot, self.job, self.first = pool, slot, job, first
+    def __init__(self, first: bytes, rest: Iterator[bytes]) -> None:
+        self.first, self.rest = first, rest  # rest: WorkerPool._chunks
         self.finished = False
 
     def __iter__(self) -> Iterator[bytes]:
         yield self.first
-        while not self.finished:
+        while True:  # not ``yield from``: closing this generator must not close ``rest``
             try:
-                message = self.pool._receive(self.slot, self.job)
-            except JobFailed as failed:  # the deadline: the worker was killed
+                chunk = next(self.rest)
+            except StopIteration:
+                self.finished = True
+                return
+            except JobFailed as failed:  # the deadline (the worker was killed) or an error
                 self.finished = True
                 yield cut_notice(failed.error)
                 return
@@ -197,19 +200,23 @@ class _Stream:
                 yield cut_notice(JobError(500, "internal_error",
                                           f"The query worker ended while answering ({lost})."))
                 return
-            if message[0] == "data":
-                yield message[1]
-                continue
-            self.finished = True
-            self.pool._checkin(self.slot)
-            if message[0] == "abort":  # an evaluation error after the first rows
-                yield cut_notice(JobError(*message[1:]))
+            yield chunk
 
     def close(self) -> None:
         if not self.finished:
             self.finished = True
-            threading.Thread(target=self.pool._drain, args=(self.slot, self.job),
-                             daemon=True, name="drain-answer").start()
+            threading.Thread(target=_drain, args=(self.rest,), daemon=True,
+                             name="drain-answer").start()
+
+
+def _drain(chunks: Iterator[bytes]) -> None:
+    """Read the rest of an answer its client no longer wants, so the worker thread is free
+    again without a kill (which would take the process's other queries down)."""
+    try:
+        for _ in chunks:
+            pass
+    except (JobFailed, _Lost):
+        pass  # the deadline came first (the process was killed), or it was lost
 
 
 def cut_notice(error: JobError) -> bytes:
@@ -380,7 +387,7 @@ class WorkerPool:
             self._checkin(slot)
             return Answer(content_type, [data], len(data))
         if content_type in STREAMED:
-            return Answer(content_type, _Stream(self, slot, job, data))
+            return Answer(content_type, _Stream(data, self._chunks(slot, job)))
         spool = self._spool(slot, job, data)
         return Answer(content_type, spool, spool.length)
 
@@ -389,29 +396,23 @@ class WorkerPool:
         spool = Spool()
         spool.write(first)
         try:
-            while True:
-                message = self._receive(slot, job)  # kills the worker at the deadline
-                if message[0] == "data":
-                    spool.write(message[1])
-                elif message[0] == "end":
-                    self._checkin(slot)
-                    return spool.ready()
-                else:  # abort: an evaluation error after the first rows; the thread is free
-                    self._checkin(slot)
-                    raise JobFailed(JobError(*message[1:]))
+            for chunk in self._chunks(slot, job):
+                spool.write(chunk)
         except BaseException:
             spool.close()
             raise
+        return spool.ready()
 
-    def _drain(self, slot: _Slot, job: QueryJob) -> None:
-        """Read the rest of an answer its client no longer wants, so the worker thread is
-        free again without a kill (which would take the process's other queries down)."""
-        try:
-            while self._receive(slot, job)[0] == "data":
-                pass
-        except (JobFailed, _Lost):
-            return  # the deadline came first (the process was killed), or it was lost
+    def _chunks(self, slot: _Slot, job: QueryJob) -> Iterator[bytes]:
+        """The rest of a large answer, chunk by chunk as the worker sends it; the slot is
+        checked in at its end. Raises :class:`JobFailed` for an error after the first rows
+        (the thread is free again) or at the deadline (the worker is killed), and
+        :class:`_Lost` if the worker process ended."""
+        while (message := self._receive(slot, job))[0] == "data":
+            yield message[1]
         self._checkin(slot)
+        if message[0] == "abort":
+            raise JobFailed(JobError(*message[1:]))
 
     def _receive(self, slot: _Slot, job: QueryJob) -> tuple:
         """The next message for ``job``: at its deadline, kill the process and raise the
