@@ -32,7 +32,15 @@ from .errors import EndpointError, error_body, internal_error, prefers_text_for
 from .metrics import EXTENSION as METRICS
 from .metrics import log_access
 from .runtime import EXTENSION as RUNTIME
-from .sparql import formats_for, make_job, run_job, timeout_seconds, variant_tag
+from .sparql import (
+    CORS_READ_HEADERS,
+    answer_etag,
+    cache_headers,
+    formats_for,
+    make_job,
+    run_job,
+    timeout_seconds,
+)
 from .sparql_text import query_hash
 
 WSGIApp = Callable[[dict[str, Any], Callable], Iterable[bytes]]
@@ -42,11 +50,7 @@ PARAMETERS = frozenset({"query", "format", "timeout"})
 #: Headers that only the Flask view handles (conditional requests).
 CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE")
 #: Headers of every protocol answer (public reads, negotiated by Accept).
-READ_HEADERS = [
-    ("Vary", "Accept"),
-    ("Access-Control-Allow-Origin", "*"),
-    ("Access-Control-Expose-Headers", "ETag, Last-Modified"),
-]
+READ_HEADERS = [("Vary", "Accept"), *CORS_READ_HEADERS]
 
 
 class FastLane:
@@ -94,11 +98,9 @@ class FastLane:
         except Exception:  # a fault of ours: logged with its traceback, answered in our shape
             self.app.logger.exception("The fast lane failed on GET /sparql")
             return self._error(internal_error(), accept, start_response, started, hashed)
-        freshness = runtime.freshness
-        etag = f"{freshness.tag}-{variant_tag(accept, params.get('format', ''))}"
-        headers = [("Content-Type", answer.content_type), ("ETag", f'W/"{etag}"'),
-                   ("Last-Modified", freshness.http_date), ("Cache-Control", "no-cache"),
-                   *READ_HEADERS]
+        etag = answer_etag(runtime.freshness, accept, params.get("format", ""))
+        headers = [("Content-Type", answer.content_type),
+                   *cache_headers(etag, runtime.freshness), *READ_HEADERS]
         if answer.length is not None:
             headers.append(("Content-Length", str(answer.length)))
         return self._finish(start_response, 200, "200 OK", headers, answer.body, started,

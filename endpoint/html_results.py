@@ -1,8 +1,9 @@
 """Query results as an HTML table, for people who open a query URL in a browser.
 
-Written row by row into the same output as the other formats, so a large result is sent
-in chunks as HTML too. IRIs become links (IRIs under our base resolve on this server), literals show
-their language or datatype, and everything is escaped.
+Written row by row into the same output as the other formats, so a large result leaves the
+worker in chunks as they do (and, like every format a cut copy of which still reads as
+whole, is gathered before it is sent). IRIs become links (IRIs under our base resolve on
+this server), literals show their language or datatype, and everything is escaped.
 """
 
 from __future__ import annotations

@@ -282,7 +282,7 @@ def answer_query(asked: ProtocolQuery) -> Response:
     cacheable = request.method in ("GET", "HEAD")
     etag = None
     if cacheable:
-        etag = f"{runtime.freshness.tag}-{variant_tag(accept, request.args.get('format', ''))}"
+        etag = answer_etag(runtime.freshness, accept, request.args.get("format", ""))
         if _not_modified(etag, runtime.freshness.last_modified):
             response = Response(status=304)
             _cache_headers(response, etag, runtime)
@@ -301,6 +301,12 @@ def answer_query(asked: ProtocolQuery) -> Response:
     if cacheable:
         _cache_headers(response, etag, runtime)
     return response
+
+
+def answer_etag(freshness, accept: str, requested: str) -> str:
+    """The (weak) ETag of a GET answer: the store's last write, and which negotiated
+    variant of the answer this is."""
+    return f"{freshness.tag}-{variant_tag(accept, requested)}"
 
 
 @lru_cache(maxsize=512)
@@ -350,10 +356,16 @@ def _not_modified(etag: str, last_modified: float) -> bool:
     return since is not None and since.timestamp() >= last_modified
 
 
+def cache_headers(etag: str, freshness) -> list[tuple[str, str]]:
+    """ETag, Last-Modified and Cache-Control of a GET answer: revalidate every time (cheap,
+    thanks to the ETag)."""
+    return [("ETag", f'W/"{etag}"'), ("Last-Modified", freshness.http_date),
+            ("Cache-Control", "no-cache")]
+
+
 def _cache_headers(response: Response, etag: str, runtime) -> None:
-    response.set_etag(etag, weak=True)
-    response.headers["Last-Modified"] = runtime.freshness.http_date
-    response.headers["Cache-Control"] = "no-cache"  # revalidate: cheap, thanks to the ETag
+    for name, value in cache_headers(etag, runtime.freshness):
+        response.headers[name] = value
 
 
 def preflight() -> Response:
@@ -367,12 +379,16 @@ def preflight() -> Response:
     return response
 
 
+#: CORS headers of every read: open to any origin, which may see the freshness headers.
+CORS_READ_HEADERS = (("Access-Control-Allow-Origin", "*"),
+                     ("Access-Control-Expose-Headers", "ETag, Last-Modified"))
+
+
 @bp.after_app_request
 def public_read(response: Response) -> Response:
     """Protocol answers (errors included) vary with Accept; reads are open to any origin."""
     if request.path.startswith(("/sparql", "/update", "/store")):
         response.vary.add("Accept")
         if request.method in ("GET", "HEAD", "OPTIONS") or request.path == "/sparql":
-            response.headers["Access-Control-Allow-Origin"] = "*"
-            response.headers["Access-Control-Expose-Headers"] = "ETag, Last-Modified"
+            response.headers.update(CORS_READ_HEADERS)
     return response
