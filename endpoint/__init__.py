@@ -15,7 +15,18 @@ from typing import Any
 from flask import Flask
 from practicebank.loaders.store import PracticeStore, default_store_path
 
-from . import db, errors, graph_store, metrics, pages, settings, sparql, update
+from . import (
+    db,
+    errors,
+    graph_store,
+    metrics,
+    pages,
+    security_headers,
+    settings,
+    sparql,
+    update,
+)
+from .bodies import BodyGuard
 from .fast_lane import FastLane
 
 #: Request bodies above this many bytes are refused with 413 (queries are short).
@@ -52,10 +63,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     db.init_app(app)
     metrics.init_app(app)
+    security_headers.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(update.bp)
     app.register_blueprint(graph_store.bp)
+    # Flask reads bodies through the guard: under a deadline, a cap and a bounded number of
+    # readers. The fast lane, in front, takes only GETs and never reads a body.
+    app.wsgi_app = BodyGuard(app, app.wsgi_app)
     app.wsgi_app = FastLane(app, app.wsgi_app)  # the plain query GET skips Flask's machinery
     return app
 

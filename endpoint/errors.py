@@ -6,6 +6,10 @@ text. Views *raise* the constructors' results (they are werkzeug ``HTTPException
 and :func:`init_app` registers one handler for every ``HTTPException``, so Flask's own 404,
 405, 413 and 500 come out in the same shape: never an HTML error page or a traceback.
 A 500 is reserved for faults of the store (or of code), and is always logged.
+
+Every message is at most :data:`MAX_MESSAGE` characters (cut, saying so): messages quote
+their input (a parser's error quotes the text it stopped at), and that input may be a
+megabyte of request body that must not come back to the client or fill its log.
 """
 
 from __future__ import annotations
@@ -24,6 +28,10 @@ from werkzeug.http import parse_accept_header
 JSON_TYPE = "application/json"
 TEXT_TYPE = "text/plain"
 HTML_TYPE = "text/html"
+#: Longest error message in characters; a longer one is cut (see :func:`shorten`).
+MAX_MESSAGE = 1000
+#: Most shape problems a 422 lists (its message still counts them all).
+MAX_PROBLEMS = 100
 
 
 class EndpointError(HTTPException):
@@ -38,12 +46,32 @@ class EndpointError(HTTPException):
         headers: dict[str, str] | None = None,
         extra: dict[str, Any] | None = None,
     ) -> None:
+        message = shorten(message)
         super().__init__(description=message)
         self.code = code
         self.kind = kind
         self.message = message
         self.extra_headers = dict(headers or {})
-        self.extra = dict(extra or {})  # more JSON fields (the problem report of a 422)
+        # More JSON fields (the problem report of a 422); their texts are cut like messages.
+        self.extra = _shorten_texts(dict(extra or {}))
+
+
+def shorten(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` when it fits in ``limit`` characters, else its start and how much was cut."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… [message cut: {len(text) - limit} more characters]"
+
+
+def _shorten_texts(value: Any) -> Any:
+    """``value`` with every string in it (in dicts and lists, at any depth) shortened."""
+    if isinstance(value, str):
+        return shorten(value)
+    if isinstance(value, dict):
+        return {k: _shorten_texts(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_shorten_texts(v) for v in value]
+    return value
 
 
 def bad_request(message: str, *, kind: str = "bad_request") -> EndpointError:
@@ -78,12 +106,45 @@ def not_acceptable(message: str) -> EndpointError:
 
 
 def payload_too_large(limit: int | None) -> EndpointError:
-    """413: the request body is over ``MAX_CONTENT_LENGTH``."""
+    """413: the request body is over ``MAX_CONTENT_LENGTH``; nothing of it was used."""
     size = f"the limit of {limit} bytes" if limit else "the server's limit"
     return EndpointError(
         413,
         "payload_too_large",
-        f"The request body is larger than {size}. Send a shorter query.",
+        f"The request body is larger than {size}; nothing was done. Send a shorter query, "
+        "or split a large upload into several.",
+    )
+
+
+def request_timeout(seconds: float) -> EndpointError:
+    """408: the body did not arrive in ``body_timeout`` seconds; the connection is closed."""
+    return EndpointError(
+        408,
+        "body_timeout",
+        f"The request body did not arrive within {seconds:g} s; nothing was done. Send the "
+        "whole body at once, or a smaller one.",
+        headers={"Connection": "close"},
+    )
+
+
+def incomplete_body(declared: int, received: int) -> EndpointError:
+    """400: the body ended before its ``Content-Length`` (the client went away)."""
+    return EndpointError(
+        400,
+        "incomplete_body",
+        f"The request body ended after {received} of the {declared} bytes its Content-Length "
+        "declared; nothing was done.",
+    )
+
+
+def uploads_busy(readers: int) -> EndpointError:
+    """503: every body reader is busy; a request without a body is still served."""
+    return EndpointError(
+        503,
+        "overloaded",
+        f"The server is already receiving {readers} request bodies, its limit; retry "
+        "shortly. Queries by GET are not affected.",
+        headers={"Retry-After": "1"},
     )
 
 
@@ -93,14 +154,18 @@ def unsupported_media_type(message: str) -> EndpointError:
 
 
 def validation_failed(problems: list) -> EndpointError:
-    """422: a write would break the shapes; ``problems`` is the report, as for a load."""
+    """422: a write would break the shapes; ``problems`` is the report, as for a load (the
+    first :data:`MAX_PROBLEMS` of it: a megabyte upload can break a shape on every line)."""
     n = sum(p.is_error for p in problems)
+    shown = "" if len(problems) <= MAX_PROBLEMS else f" The first {MAX_PROBLEMS} are listed."
     return EndpointError(
         422,
         "validation_failed",
         f"The write was refused and nothing was changed: {n} shape violation(s) in the data "
-        "graphs it touches. Each problem names the node, path and shape; fix them and retry.",
-        extra={"problems": [asdict(p) for p in problems]},
+        "graphs it touches. Each problem names the node, path and shape; fix them and retry."
+        + shown,
+        extra={"problems": [asdict(p) for p in sorted(problems, key=lambda p: not p.is_error)
+                            [:MAX_PROBLEMS]]},
     )
 
 

@@ -32,6 +32,7 @@ from .errors import EndpointError, error_body, internal_error, prefers_text_for
 from .metrics import EXTENSION as METRICS
 from .metrics import log_access
 from .runtime import EXTENSION as RUNTIME
+from .security_headers import security_headers
 from .sparql import (
     CORS_READ_HEADERS,
     answer_etag,
@@ -100,7 +101,8 @@ class FastLane:
             return self._error(internal_error(), accept, start_response, started, hashed)
         etag = answer_etag(runtime.freshness, accept, params.get("format", ""))
         headers = [("Content-Type", answer.content_type),
-                   *cache_headers(etag, runtime.freshness), *READ_HEADERS]
+                   *cache_headers(etag, runtime.freshness), *READ_HEADERS,
+                   *security_headers(answer.content_type)]
         if answer.length is not None:
             headers.append(("Content-Length", str(answer.length)))
         return self._finish(start_response, 200, "200 OK", headers, answer.body, started,
@@ -122,7 +124,8 @@ class FastLane:
                hashed: str | None):
         body, content_type = error_body(error, prefers_text_for(accept))
         headers = [("Content-Type", content_type), *error.extra_headers.items(),
-                   *READ_HEADERS, ("Content-Length", str(len(body)))]
+                   *READ_HEADERS, *security_headers(content_type),
+                   ("Content-Length", str(len(body)))]
         return self._finish(start_response, error.code, f"{error.code} {error.name.upper()}",
                             headers, [body], started, hashed)
 

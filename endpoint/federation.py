@@ -22,25 +22,92 @@ import time
 import urllib.parse
 from dataclasses import dataclass, field
 
+import pyoxigraph as ox
+
 from .errors import EndpointError, bad_request
-from .sparql_text import RemoteRef, remote_refs, replace_spans
+from .query_limits import QueryLimits, check_limits, data_blocks
+from .sparql_text import RemoteRef, Token, UncheckableRemote, remote_refs, replace_spans, tokenize
 
 PLACEHOLDER = "http://practicebank.invalid/remote/"
 HOP_HEADERS = {"content-type", "accept", "user-agent"}
+DEFAULT_PORTS = {"http": 80, "https": 443}
+URL_SAFE = "/?:@!$&'()*+,;=%-._~"
+#: The largest answer one remote call may bring back (it is held in memory on the way).
+MAX_REMOTE_ANSWER = 64 * 1024 * 1024
+#: The largest text (data blocks left out) that the independent rdflib parse checks; a
+#: larger request that names a remote endpoint is refused (that parse is slow in Python).
+MAX_CROSS_CHECK = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A remote endpoint URL taken apart: what the allowlist compares."""
+
+    scheme: str
+    host: str
+    port: int
+    segments: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, url: str) -> Endpoint:
+        """``url`` taken apart; ValueError for anything but a plain http(s) URL (userinfo,
+        no host, a bad port, dot segments, characters a URL may not have)."""
+        if any(c.isspace() or ord(c) < 0x21 or c == "\\" for c in url):
+            raise ValueError("it has spaces, control characters or backslashes")
+        parts = urllib.parse.urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme not in DEFAULT_PORTS:
+            raise ValueError("only http and https endpoints can be called")
+        if "@" in parts.netloc:
+            raise ValueError("a user name or password in the URL is not allowed")
+        host = (parts.hostname or "").lower()
+        if not host or "%" in host:
+            raise ValueError("it has no host name")
+        port = parts.port  # raises ValueError for a port that is not a number in range
+        path = urllib.parse.unquote(parts.path)
+        segments = tuple(seg for seg in path.split("/") if seg)
+        if any(seg in (".", "..") for seg in segments):
+            raise ValueError("'.' and '..' path segments are not allowed")
+        return cls(scheme, host, port or DEFAULT_PORTS[scheme], segments)
+
+    def covers(self, other: Endpoint) -> bool:
+        """True when ``other`` is this endpoint or below it: same scheme, host and port,
+        and this path's segments a prefix of the other's."""
+        return (self.scheme, self.host, self.port) == (other.scheme, other.host, other.port) \
+            and other.segments[:len(self.segments)] == self.segments
 
 
 @dataclass(frozen=True)
 class Allowlist:
-    """URL prefixes that remote calls may go to; empty allows none."""
+    """The endpoints that remote calls may go to (each with everything below its path);
+    empty allows none. Compared by parts, never as strings: scheme, host and port exactly,
+    the path segment by segment."""
 
     prefixes: tuple[str, ...] = ()
+    endpoints: tuple[Endpoint, ...] = field(init=False, default=())
+
+    def __post_init__(self) -> None:
+        """Take every entry apart; ValueError naming one that is not a plain http(s) URL."""
+        endpoints = []
+        for entry in self.prefixes:
+            try:
+                endpoints.append(Endpoint.parse(entry))
+            except ValueError as exc:
+                raise ValueError(f"service_allowlist entry {entry!r} is not usable: {exc}.") \
+                    from exc
+        object.__setattr__(self, "endpoints", tuple(endpoints))
 
     @classmethod
     def parse(cls, text: str | None) -> Allowlist:
+        """The setting's space-separated URLs."""
         return cls(tuple((text or "").split()))
 
     def allows(self, url: str) -> bool:
-        return any(url.startswith(prefix) for prefix in self.prefixes)
+        try:
+            target = Endpoint.parse(url)
+        except ValueError:
+            return False
+        return any(entry.covers(target) for entry in self.endpoints)
 
 
 @dataclass(frozen=True)
@@ -56,54 +123,99 @@ class RemotePlan:
 
 
 def plan_remote_calls(text: str, allowlist: Allowlist, *, base_iri: str | None = None,
-                      is_update: bool = False) -> RemotePlan:
-    """Check every SERVICE endpoint (and LOAD source) of ``text`` and route it to the proxy.
+                      is_update: bool = False, limits: QueryLimits | None = None) -> RemotePlan:
+    """Check ``text`` before it is run: its size limits (when ``limits`` is given), then every
+    SERVICE endpoint and LOAD source, each routed to the proxy.
 
-    Raises the 400 of :mod:`.errors` for a variable endpoint, an endpoint off the allowlist,
-    or a query whose remote calls cannot be verified.
+    Each target is resolved by Oxigraph itself (escapes, prefixes, BASE), so what is checked
+    is what the engine would call. Fails closed: raises the 400 of :mod:`.errors` for a
+    request past the limits, a variable endpoint, an endpoint off the allowlist, and for
+    anything the checks cannot read with certainty.
     """
+    tokens: list[Token] | None = None
+    if limits is not None:
+        tokens = tokenize(text)
+        check_limits(text, limits, tokens=tokens, is_update=is_update)
     lowered = text.lower()
     if "service" not in lowered and "load" not in lowered:
         return RemotePlan(text)
+    tokens = tokenize(text) if tokens is None else tokens
     try:
-        refs = remote_refs(text, base_iri=base_iri)
-    except ValueError as exc:
-        raise bad_request(str(exc), kind="syntax_error") from exc
-    if not refs:
-        return RemotePlan(text)
-    for ref in refs:
-        _check(ref, allowlist)
-    endpoints = tuple(ref.iri for ref in refs)
+        refs = remote_refs(text, tokens)
+    except UncheckableRemote as exc:
+        raise bad_request(f"The remote calls of this request could not be checked: {exc}",
+                          kind="service_not_allowed") from exc
+    endpoints = tuple(_target(ref, allowlist, base_iri) for ref in refs)
     edits = [(ref.token.start, ref.token.end, f"<{PLACEHOLDER}{i}>") for i, ref in enumerate(refs)]
     rewritten = replace_spans(text, edits)
-    _verify(rewritten, len(refs), is_update)
+    if _mentions_remote(tokens):
+        _verify(rewritten, len(refs), is_update)
     return RemotePlan(rewritten, endpoints)
 
 
-def _check(ref: RemoteRef, allowlist: Allowlist) -> None:
-    if ref.iri is None:
+_RESOLVER = ox.Store()  # empty: only ever asked to evaluate a BIND of one constant
+
+
+def _target(ref: RemoteRef, allowlist: Allowlist, base_iri: str | None) -> str:
+    if ref.is_variable:
         raise bad_request(
             f"{ref.keyword} {ref.token.text}: an endpoint chosen by a variable is not allowed. "
             "Name the endpoint with an IRI.", kind="service_not_allowed")
-    if not allowlist.allows(ref.iri):
-        allowed = (" Allowed prefixes: " + ", ".join(allowlist.prefixes) + "."
+    try:
+        rows = list(_RESOLVER.query(
+            f"{ref.prolog}\nSELECT ?x WHERE {{ BIND({ref.token.text} AS ?x) }}",
+            base_iri=base_iri))
+        iri = rows[0]["x"].value
+    except (SyntaxError, ValueError, IndexError, KeyError, TypeError) as exc:
+        raise bad_request(f"{ref.keyword} {ref.token.text[:200]} does not name an endpoint "
+                          f"this server can check ({exc}).", kind="service_not_allowed") from exc
+    try:
+        Endpoint.parse(iri)
+    except ValueError as exc:
+        raise bad_request(f"{ref.keyword} <{iri[:200]}> cannot be called: {exc}.",
+                          kind="service_not_allowed") from exc
+    if not allowlist.allows(iri):
+        allowed = (" Allowed endpoints: " + ", ".join(allowlist.prefixes) + "."
                    if allowlist.prefixes else " This server allows no remote endpoints.")
         raise bad_request(
-            f"{ref.keyword} <{ref.iri}> is not on this server's allowlist.{allowed}",
+            f"{ref.keyword} <{iri[:200]}> is not on this server's allowlist.{allowed}",
             kind="service_not_allowed")
+    return iri
+
+
+def _mentions_remote(tokens: list[Token]) -> bool:
+    """True when SERVICE or LOAD appears anywhere but in a string: in a keyword, a name or an
+    IRI. An IRI counts because ``<`` is also less-than: ``?a<?b)SERVICE#>`` lexes as one IRI
+    where the engine reads a comparison, a keyword and a comment."""
+    return any(tok.kind != "string" and ("service" in tok.text.lower()
+                                         or "load" in tok.text.lower()) for tok in tokens)
 
 
 def _verify(rewritten: str, expected: int, is_update: bool) -> None:
-    """Parse ``rewritten`` with rdflib and check each SERVICE/LOAD goes to a placeholder."""
+    """Parse ``rewritten`` with rdflib, a second and independent SPARQL grammar, and check
+    that it finds exactly the remote calls the lexer found, each going to a placeholder.
+    Data blocks (``INSERT DATA``/``DELETE DATA``) are left out: they cannot call anything,
+    and rdflib takes seconds for each thousand triples."""
     from pyparsing import ParseException
     from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 
+    checked = replace_spans(rewritten, [(start, end, "{}") for start, end
+                                        in data_blocks(tokenize(rewritten))])
+    if len(checked) > MAX_CROSS_CHECK:
+        raise bad_request(
+            f"A request that names a remote endpoint may be at most {MAX_CROSS_CHECK} "
+            "characters long (data blocks aside); send a shorter one.",
+            kind="service_not_allowed")
     try:
-        tree = (parseUpdate if is_update else parseQuery)(rewritten)
+        tree = (parseUpdate if is_update else parseQuery)(checked)
     except ParseException as exc:
         raise bad_request(
-            f"The query uses SERVICE or LOAD and could not be checked: {exc}. "
+            f"The request names SERVICE or LOAD and could not be checked: {str(exc)[:200]}. "
             "Check its syntax.", kind="syntax_error") from exc
+    except RecursionError as exc:
+        raise bad_request("The request names SERVICE or LOAD and is nested too deeply to be "
+                          "checked; nest fewer groups and brackets.",
+                          kind="service_not_allowed") from exc
     found: list[object] = []
     _walk(tree, found)
     if len(found) != expected or not all(str(t).startswith(PLACEHOLDER) for t in found):
@@ -223,7 +335,7 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
             registration.failures.append(f"{endpoint} did not answer within {timeout:.1f} s")
             self._fail(504, "timeout")
             return
-        except OSError as exc:
+        except (OSError, http.client.HTTPException, ValueError) as exc:
             registration.failures.append(f"{endpoint} could not be reached ({exc})")
             self._fail(502, "unreachable")
             return
@@ -258,17 +370,22 @@ def _call(method: str, url: str, body: bytes | None, headers, timeout: float):
     started = time.monotonic()
     conn = cls(parts.hostname, parts.port, timeout=timeout)
     try:
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        # An IRI may hold characters a request line may not: percent-encode them (only).
+        path = urllib.parse.quote((parts.path or "/") + (f"?{parts.query}" if parts.query
+                                                         else ""), safe=URL_SAFE)
         sent = {k: v for k, v in headers.items() if k.lower() in HOP_HEADERS}
         conn.request(method, path, body=body, headers=sent)
         response = conn.getresponse()
-        chunks = []
+        chunks, size = [], 0
         while True:
             if time.monotonic() - started > timeout:
                 raise TimeoutError
             chunk = response.read(65536)
             if not chunk:
                 break
+            size += len(chunk)
+            if size > MAX_REMOTE_ANSWER:
+                raise ValueError(f"its answer is larger than {MAX_REMOTE_ANSWER} bytes")
             chunks.append(chunk)
         return response.status, response.getheaders(), b"".join(chunks)
     finally:

@@ -2,8 +2,9 @@
 
 Written row by row into the same output as the other formats, so a large result leaves the
 worker in chunks as they do (and, like every format a cut copy of which still reads as
-whole, is gathered before it is sent). IRIs become links (IRIs under our base resolve on
-this server), literals show their language or datatype, and everything is escaped.
+whole, is gathered before it is sent). http(s) IRIs become links (IRIs under our base resolve
+on this server); any other scheme, ``javascript:`` first, is shown as text. Literals show
+their language or datatype, and everything is escaped.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import IO
 import pyoxigraph as ox
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+#: Only IRIs with these schemes become links: a query can return any IRI at all.
+LINKABLE = ("http://", "https://")
 HEAD = """<!doctype html>
 <html lang="en-GB"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -30,7 +33,9 @@ def cell(term: object) -> str:
         return ""
     if isinstance(term, ox.NamedNode):
         iri = html.escape(term.value)
-        return f'<a href="{iri}">{iri}</a>'
+        if not term.value.lower().startswith(LINKABLE):
+            return f"<code>{iri}</code>"  # javascript:, data:, file: … are shown, never links
+        return f'<a href="{iri}" rel="nofollow noopener">{iri}</a>'
     if isinstance(term, ox.BlankNode):
         return f"_:{html.escape(term.value)}"
     if isinstance(term, ox.Literal):

@@ -24,6 +24,7 @@ from .executors import Answer, InProcessExecutor, RWLock
 from .federation import Allowlist, ServiceProxy
 from .jobs import QueryJob
 from .lookups import LookupLane
+from .query_limits import QueryLimits
 from .settings import default_snapshot_dir
 from .snapshots import Snapshots
 from .workers import WorkerPool
@@ -63,6 +64,7 @@ class Runtime:
         self.lock = RWLock()
         self.freshness = Freshness()
         self.allowlist = Allowlist.parse(config["SERVICE_ALLOWLIST"])
+        self.limits = QueryLimits.from_config(config)
         self.proxy = ServiceProxy()  # remote calls of updates, which run in this process
         self.snapshots: Snapshots | None = None
         self._stats: tuple[int, dict] | None = None

@@ -31,6 +31,10 @@ from flask import Flask
 from . import settings
 from .runtime import close_runtime, get_runtime
 
+#: Stack of granian's request threads (only the pages used are committed): the worst update
+#: under the default shape limits needs more than 2 MiB and less than 8 MiB (measured).
+REQUEST_THREAD_STACK = 64 * 1024 * 1024
+
 
 def endpoint_url(host: str, port: int) -> str:
     """The URL of ``/sparql`` on ``host:port`` (IPv6 hosts in brackets)."""
@@ -46,8 +50,9 @@ def serve(config: Mapping[str, Any], host: str = "127.0.0.1", port: int = 7878,
     in the server's child process. Loopback only unless ``host`` says otherwise. ``threads``
     overrides the ``threads`` setting.
     """
+    resolved = settings.resolve(config, config_file=config.get("CONFIG_FILE"))
     if threads is None:
-        threads = settings.resolve(config, config_file=config.get("CONFIG_FILE"))["THREADS"]
+        threads = resolved["THREADS"]
     else:
         threads = settings.BY_NAME["threads"].convert(threads)
     from granian.constants import Interfaces
@@ -56,13 +61,17 @@ def serve(config: Mapping[str, Any], host: str = "127.0.0.1", port: int = 7878,
 
     # granian starts its worker with the default start method; make that a fresh interpreter.
     multiprocessing.set_start_method("spawn", force=True)
+    # Updates (and in-process queries) run Oxigraph on granian's request threads, whose Rust
+    # default stack is 2 MiB: too small for the worst update under the shape limits of
+    # query_limits.py. Rust reads this when the (fresh) child process spawns its threads.
+    os.environ.setdefault("RUST_MIN_STACK", str(REQUEST_THREAD_STACK))
     server = Server(
         "practicebank.endpoint:create_app",  # a label only: the loader below builds the app
         address=host,
         port=port,
         interface=Interfaces.WSGI,
         workers=1,
-        blocking_threads=threads,
+        blocking_threads=request_threads(threads, resolved["MAX_BODY_READERS"]),
         backpressure=threads * 8,
         log_level=LogLevels.warning,
         workers_kill_timeout=10,
@@ -71,6 +80,18 @@ def serve(config: Mapping[str, Any], host: str = "127.0.0.1", port: int = 7878,
     # workers, and the number is a documented setting, so the warning would mislead.
     logging.getLogger("_granian").addFilter(_NotAboutThreadCount())
     server.serve(target_loader=partial(_load_app, dict(config), host, port))
+
+
+def request_threads(threads: int, body_readers: int) -> int:
+    """granian's Python threads: ``threads`` plus one per body reader.
+
+    A request whose body is being received waits in its request thread (up to
+    ``body_timeout``, and after a 408 until its stuck read returns: see :mod:`.bodies`), and
+    at most ``max_body_readers`` of them do; giving granian that many threads more keeps
+    ``threads`` of them for everything else, so uploads, slow or not, never take the threads
+    that answer reads and ``/health``.
+    """
+    return threads + body_readers
 
 
 class _NotAboutThreadCount(logging.Filter):

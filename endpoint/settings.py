@@ -86,8 +86,29 @@ SETTINGS: tuple[Setting, ...] = (
             "Queries that may wait for a free worker at once; more are refused with 503."),
     Setting("max_content_length", 1024 * 1024, int,
             "Largest request body in bytes (queries, updates, Graph Store uploads); 413 above."),
+    Setting("body_timeout", 10.0, float,
+            "Seconds a client may take to send a whole request body, from the first read of "
+            "it; 408 past it, so a slow upload cannot keep its request waiting.", minimum=0.1),
+    Setting("max_body_readers", 4, int,
+            "Requests that may be receiving a body at once, each in a request thread added "
+            "to `threads`; more are refused with 503 at once, so uploads never take the "
+            "threads that serve reads. A client that stays connected after its 408 keeps its "
+            "reader until it has sent its body or disconnects.", minimum=1),
+    Setting("max_query_depth", 60, int,
+            "Deepest nesting of { }, ( ) and [ ] a query or update may have; 400 above. "
+            "Together with the two limits below, bounds the stack the engine needs.", minimum=1),
+    Setting("max_query_clauses", 200, int,
+            "Most OPTIONAL, MINUS, UNION, SERVICE, GRAPH, FILTER, BIND, VALUES, EXISTS and "
+            "sub-SELECT clauses one query or update may have; 400 above.", minimum=1),
+    Setting("max_query_operators", 1000, int,
+            "Most property-path and expression operators (| / ^ + - * ! && || = < >) one "
+            "query or update may have outside its data blocks; 400 above.", minimum=1),
     Setting("write_token", "", str,
             "Bearer token every write must carry. Empty disables writes (403).", secret=True),
+    Setting("admin_token", "", str,
+            "Bearer token for writes to the system graphs (ontology, vocabularies, reference "
+            "data, provenance), which otherwise only the loader changes. Empty: no HTTP "
+            "write may touch them (403).", secret=True),
     Setting("service_allowlist", "", str,
             "Space-separated URL prefixes that SERVICE and LOAD may call; empty allows none."),
     Setting("service_timeout", 10.0, float,

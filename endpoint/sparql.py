@@ -39,6 +39,7 @@ from .federation import Allowlist, plan_remote_calls
 from .jobs import JobError, QueryJob
 from .metrics import EXTENSION as METRICS
 from .negotiation import FORM_TYPE, choose_format, requested_format
+from .query_limits import QueryLimits
 from .runtime import Runtime, get_runtime
 from .sparql_text import query_hash
 from .workers import Overloaded
@@ -108,7 +109,8 @@ def handle_query(
     """
     formats, refusals = choose_both(choose)
     job = QueryJob(query, _iris(default_graph), _iris(named_graphs), formats=formats,
-                   refusals=refusals, remote=plan_remote_calls(query, Allowlist()))
+                   refusals=refusals,
+                   remote=plan_remote_calls(query, Allowlist(), limits=QueryLimits()))
     try:
         answer = InProcessExecutor(store, RWLock()).run(job)
     except JobFailed as failed:
@@ -328,7 +330,8 @@ def make_job(runtime: Runtime, config: Mapping[str, Any], query: str,
         formats=formats,
         refusals=refusals,
         base_iri=base,
-        remote=plan_remote_calls(query, runtime.allowlist, base_iri=base),
+        remote=plan_remote_calls(query, runtime.allowlist, base_iri=base,
+                                 limits=runtime.limits),
         deadline=deadline,
         service_timeout=float(config["SERVICE_TIMEOUT"]),
     )

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from urllib.parse import urljoin
 
 _PN_CHARS = r"A-Za-z0-9_\-\u00B7\u00C0-\uFFFF"
 _TOKEN = re.compile(
@@ -24,7 +23,7 @@ _TOKEN = re.compile(
         r'|"""(?:[^"\\]|\\.|"(?!""))*"""'
         r"|'(?:[^'\\\n\r]|\\.)*'"
         r'|"(?:[^"\\\n\r]|\\.)*")',
-        r"(?P<iri><[^<>\"{}|^`\\\x00-\x20]*>)",
+        r"(?P<iri><(?:[^<>\"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>)",
         r"(?P<var>[?$][" + _PN_CHARS + r"]+)",
         r"(?P<bnode>_:[" + _PN_CHARS + r".]*)",
         r"(?P<pname>(?:[A-Za-z\u00C0-\uFFFF][" + _PN_CHARS + r".]*)?:"
@@ -71,65 +70,62 @@ def query_hash(text: str) -> str:
 
 @dataclass(frozen=True)
 class RemoteRef:
-    """The endpoint term of one ``SERVICE`` clause or the source of one ``LOAD``: its token,
-    and the IRI it names (``None`` when it is a variable)."""
+    """The endpoint term of one ``SERVICE`` clause or the source of one ``LOAD``, with the
+    ``BASE``/``PREFIX`` declarations in force where it stands (verbatim, so the engine
+    itself can resolve the term exactly as it will when it runs the text)."""
 
     keyword: str  # SERVICE or LOAD
     token: Token
-    iri: str | None
+    prolog: str
     silent: bool
 
-
-_UCHAR = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
-
-
-def _unescape_iri(text: str) -> str:
-    return _UCHAR.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
+    @property
+    def is_variable(self) -> bool:
+        return self.token.kind == "var"
 
 
-def _unescape_local(text: str) -> str:
-    return re.sub(r"\\(.)", r"\1", text)
+class UncheckableRemote(ValueError):
+    """A SERVICE or LOAD the lexer cannot read with certainty: such a request is refused."""
 
 
-def remote_refs(text: str, *, base_iri: str | None = None) -> list[RemoteRef]:
-    """Every ``SERVICE`` endpoint and ``LOAD`` source in ``text``, resolved with the PREFIX
-    and BASE declarations before it. Raises ValueError for an undeclared prefix."""
-    tokens = tokenize(text)
-    prefixes: dict[str, str] = {}
-    base = base_iri
+#: Keywords whose target must be checked. Oxigraph matches keywords without a word boundary
+#: (``SERVICE:x`` is SERVICE then ``:x``), so any token that merely starts with one counts.
+REMOTE_KEYWORDS = ("SERVICE", "LOAD")
+
+
+def remote_refs(text: str, tokens: list[Token] | None = None) -> list[RemoteRef]:
+    """Every ``SERVICE`` endpoint and ``LOAD`` source in ``text``.
+
+    Fails closed: raises :class:`UncheckableRemote` for a token that starts like one of
+    the keywords but is not the plain keyword (``SERVICE:x``, ``LOADx``), and for a keyword
+    not followed by an IRI, a prefixed name or a variable.
+    """
+    tokens = tokenize(text) if tokens is None else tokens
+    prolog: list[str] = []
     refs = []
     for i, tok in enumerate(tokens):
+        if tok.kind not in ("word", "pname"):
+            continue
+        upper = tok.text.upper()
         if tok.is_word("BASE") and i + 1 < len(tokens) and tokens[i + 1].kind == "iri":
-            base = _resolve(_unescape_iri(tokens[i + 1].text[1:-1]), base)
+            prolog.append(f"BASE {tokens[i + 1].text}")
         elif (tok.is_word("PREFIX") and i + 2 < len(tokens) and tokens[i + 1].kind == "pname"
               and tokens[i + 2].kind == "iri" and tokens[i + 1].text.endswith(":")):
-            prefixes[tokens[i + 1].text[:-1]] = _resolve(
-                _unescape_iri(tokens[i + 2].text[1:-1]), base)
-        elif tok.is_word("SERVICE", "LOAD"):
+            prolog.append(f"PREFIX {tokens[i + 1].text} {tokens[i + 2].text}")
+        elif tok.is_word(*REMOTE_KEYWORDS):
             j = i + 1
             silent = j < len(tokens) and tokens[j].is_word("SILENT")
             j += silent
-            if j >= len(tokens):
-                continue  # a syntax error; the parser will say so
-            term = tokens[j]
-            if term.kind == "iri":
-                iri = _resolve(_unescape_iri(term.text[1:-1]), base)
-            elif term.kind == "pname":
-                prefix, _, local = term.text.partition(":")
-                if prefix not in prefixes:
-                    raise ValueError(f"The prefix {prefix}: of {tok.text.upper()} {term.text} "
-                                     "is not declared.")
-                iri = prefixes[prefix] + _unescape_local(local)
-            elif term.kind == "var":
-                iri = None
-            else:
-                continue
-            refs.append(RemoteRef(tok.text.upper(), term, iri, silent))
+            if j >= len(tokens) or tokens[j].kind not in ("iri", "pname", "var"):
+                shown = tokens[j].text[:40] if j < len(tokens) else "the end of the text"
+                raise UncheckableRemote(
+                    f"{upper} must be followed by the endpoint's IRI, not {shown}.")
+            refs.append(RemoteRef(upper, tokens[j], " ".join(prolog), silent))
+        elif upper.startswith(REMOTE_KEYWORDS):
+            raise UncheckableRemote(
+                f"{tok.text[:40]} reads as a SERVICE or LOAD keyword run into a name; write "
+                "the keyword as a word of its own, followed by a space and the endpoint IRI.")
     return refs
-
-
-def _resolve(iri: str, base: str | None) -> str:
-    return urljoin(base, iri) if base else iri
 
 
 def replace_spans(text: str, edits: list[tuple[int, int, str]]) -> str:

@@ -36,6 +36,11 @@ from .spool import Spool
 
 log = logging.getLogger("practicebank.workers")
 
+#: Stack of each query thread. 8 MiB runs the worst shapes at the default limits of
+#: :mod:`.query_limits` (2 MiB does not); 64 MiB leaves room for limits set higher. Only
+#: the pages a query touches are ever committed.
+QUERY_THREAD_STACK = 64 * 1024 * 1024
+
 
 def worker_main(conns: list[Connection]) -> None:
     """One worker process: a thread per pipe, each answering one job at a time on the
@@ -50,6 +55,9 @@ def worker_main(conns: list[Connection]) -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     proxy = ServiceProxy()
     snapshot = _OpenSnapshot()
+    # Oxigraph parses and evaluates recursively on the thread's own stack; this one holds
+    # any query under the shape limits with a wide margin (query_limits.py).
+    threading.stack_size(QUERY_THREAD_STACK)
     threads = [threading.Thread(target=_serve, args=(conn, snapshot, proxy),
                                 name=f"query-{k}") for k, conn in enumerate(conns)]
     for thread in threads:
@@ -132,6 +140,10 @@ class _Process:
         self.process = process
         self.slots: list[_Slot] = []
         self.lost = False  # killed (or died): its slots are never used again
+        #: True when the pool killed it at another job's deadline: only then are the other
+        #: jobs it was answering run again (a process that died on its own may have been
+        #: killed by one of them, which must not take a second process down).
+        self.killed_for_deadline = False
 
 
 class _Slot:
@@ -157,7 +169,7 @@ class _Slot:
 
 
 class _Lost(Exception):
-    """The slot's process was killed (another query's deadline) or died: run the job again."""
+    """The slot's process was killed at another query's deadline: run the job again."""
 
 
 class Overloaded(Exception):
@@ -355,8 +367,8 @@ class WorkerPool:
                 if attempt == self.ATTEMPTS:
                     raise JobFailed(JobError(
                         500, "internal_error",
-                        f"The query worker died while answering ({lost}). Try again; if it "
-                        "happens again, this query may be what crashes it.")) from lost
+                        f"The query worker was stopped twice while answering ({lost}). "
+                        "Try again in a moment.")) from lost
                 with self._cond:
                     self.reruns += 1
         raise AssertionError("unreachable")
@@ -406,8 +418,8 @@ class WorkerPool:
     def _chunks(self, slot: _Slot, job: QueryJob) -> Iterator[bytes]:
         """The rest of a large answer, chunk by chunk as the worker sends it; the slot is
         checked in at its end. Raises :class:`JobFailed` for an error after the first rows
-        (the thread is free again) or at the deadline (the worker is killed), and
-        :class:`_Lost` if the worker process ended."""
+        (the thread is free again), at the deadline (the worker is killed) or when the
+        worker died on its own, and :class:`_Lost` if it was killed for another job."""
         while (message := self._receive(slot, job))[0] == "data":
             yield message[1]
         self._checkin(slot)
@@ -416,7 +428,7 @@ class WorkerPool:
 
     def _receive(self, slot: _Slot, job: QueryJob) -> tuple:
         """The next message for ``job``: at its deadline, kill the process and raise the
-        504; if the process is gone, raise :class:`_Lost` so the job runs again."""
+        504; if the process is gone, see :meth:`_gone`."""
         try:
             message = slot.receive(job.deadline - time.time())
         except (EOFError, OSError) as exc:
@@ -425,18 +437,29 @@ class WorkerPool:
             return message
         with self._cond:
             self.kills += 1
+            slot.owner.killed_for_deadline = not slot.owner.lost
         self._lose(slot.owner)
         self._close_slot(slot)
         raise JobFailed(deadline_error(job))
 
-    def _gone(self, slot: _Slot, exc: BaseException) -> _Lost:
-        """The pipe of ``slot`` broke: its process was killed for another job's deadline,
-        or it died on its own (then it is logged and replaced here)."""
-        if not slot.owner.lost:
+    def _gone(self, slot: _Slot, exc: BaseException) -> Exception:
+        """The pipe of ``slot`` broke. If the pool killed its process at another job's
+        deadline, the job is innocent: :class:`_Lost`, so it runs again. If the process died
+        on its own (a crash, the OOM killer), any of its jobs may be the cause, and running
+        it again could take the next process down with every query on it: it fails with a
+        500 instead (logged, and the process replaced)."""
+        owner = slot.owner
+        if not owner.lost:
             log.error("A query worker died while answering: %r", exc)
-            self._lose(slot.owner)
+            self._lose(owner)
         self._close_slot(slot)
-        return _Lost(f"worker process {slot.owner.process.pid} ended")
+        if owner.killed_for_deadline:
+            return _Lost(f"worker process {owner.process.pid} was stopped")
+        return JobFailed(JobError(
+            500, "worker_crashed",
+            "The query worker died while answering this query, so it was not run again (it "
+            "may be what made the worker fail). If it keeps happening, simplify the query "
+            "or tell the operator."))
 
     def status(self) -> dict[str, int]:
         with self._cond:

@@ -1,0 +1,122 @@
+"""Limits on the shape of a query or update, checked before it is dispatched.
+
+Oxigraph parses and evaluates recursively, so a request nested deeply enough overflows the
+stack of the thread that runs it and the whole process dies (a segfault, not an error):
+measured with pyoxigraph 0.5 on an 8 MiB stack, about 5,000 nested ``{ }`` or ``( )``,
+1,000 OPTIONALs one after another, 2,000 steps of one property path or 20,000 terms of an
+expression were enough. Three numbers bound that work, each a setting (``docs/security.md``):
+
+* **depth**: the deepest nesting of ``{ }``, ``( )`` and ``[ ]``, anywhere;
+* **clauses**: how many OPTIONAL, MINUS, UNION, SERVICE, GRAPH, FILTER, BIND, VALUES,
+  EXISTS and sub-SELECT clauses the text has in all (each nests the algebra one level);
+* **operators**: how many path and expression operators (``| / ^ + - * ! && || = != < >``)
+  the text has in all outside its data blocks (``INSERT DATA``, ``DELETE DATA``,
+  ``VALUES``), where a long chain becomes a deep tree.
+
+The query threads are given a stack that holds anything under the limits (``workers.py``,
+``server.py``; a test runs the worst shapes at the limits), and a request past them is a 400
+that says which limit and by how much.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import bad_request
+from .sparql_text import Token, tokenize
+
+#: Keywords that each add a level to the algebra.
+CLAUSES = frozenset({"OPTIONAL", "MINUS", "UNION", "SERVICE", "GRAPH", "FILTER", "BIND",
+                     "VALUES", "EXISTS", "SELECT"})
+OPERATORS = frozenset("|/^+-*!&=<>")
+OPENING, CLOSING = frozenset("{(["), frozenset("})]")
+
+
+@dataclass(frozen=True)
+class QueryLimits:
+    """The three limits; the defaults are the settings' defaults."""
+
+    depth: int = 60
+    clauses: int = 200
+    operators: int = 1000
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> QueryLimits:
+        return cls(int(config["MAX_QUERY_DEPTH"]), int(config["MAX_QUERY_CLAUSES"]),
+                   int(config["MAX_QUERY_OPERATORS"]))
+
+
+def check_limits(text: str, limits: QueryLimits, *, tokens: list[Token] | None = None,
+                 is_update: bool = False) -> None:
+    """Raise a 400 (``query_too_complex``) when ``text`` is past any of ``limits``."""
+    tokens = tokenize(text) if tokens is None else tokens
+    what = "update" if is_update else "query"
+    depth = deepest = clauses = operators = 0
+    blocks = iter(data_blocks(tokens))
+    block = next(blocks, None)
+    for tok in tokens:
+        if block is not None and tok.start >= block[1]:
+            block = next(blocks, None)
+        in_data = block is not None and block[0] <= tok.start < block[1]
+        if tok.kind == "other":
+            if tok.text in OPENING:
+                depth += 1
+                if depth > deepest:
+                    deepest = depth
+                    if deepest > limits.depth:
+                        raise _too_complex(
+                            f"nests groups and brackets more than {limits.depth} deep",
+                            "max_query_depth", what)
+            elif tok.text in CLOSING:
+                depth -= 1
+            elif tok.text in OPERATORS and not in_data:
+                operators += 1
+                if operators > limits.operators:
+                    raise _too_complex(
+                        f"has more than {limits.operators} path and expression operators",
+                        "max_query_operators", what)
+        elif tok.kind == "word" and tok.text.upper() in CLAUSES:
+            clauses += 1
+            if clauses > limits.clauses:
+                raise _too_complex(
+                    f"has more than {limits.clauses} OPTIONAL, UNION, MINUS, FILTER, GRAPH, "
+                    "SERVICE and similar clauses", "max_query_clauses", what)
+
+
+def _too_complex(reason: str, setting: str, what: str):
+    return bad_request(
+        f"The {what} {reason}, past this server's limit (setting {setting}). Simplify it, "
+        "or split it into several requests.", kind="query_too_complex")
+
+
+def data_blocks(tokens: list[Token]) -> list[tuple[int, int]]:
+    """The (start, end) offsets of every ``{ … }`` after ``INSERT DATA``, ``DELETE DATA`` or
+    ``VALUES``: plain data, where no operator nests anything and nothing is called."""
+    spans = []
+    i = 0
+    n = len(tokens)
+    while i < n:
+        tok = tokens[i]
+        opens = None
+        if tok.is_word("DATA") and i > 0 and tokens[i - 1].is_word("INSERT", "DELETE"):
+            opens = i + 1
+        elif tok.is_word("VALUES"):
+            opens = next((j for j in range(i + 1, min(n, i + 1000))
+                          if tokens[j].kind == "other" and tokens[j].text == "{"), None)
+        if opens is not None and opens < n and tokens[opens].text == "{":
+            depth = 0
+            for j in range(opens, n):
+                if tokens[j].kind == "other" and tokens[j].text == "{":
+                    depth += 1
+                elif tokens[j].kind == "other" and tokens[j].text == "}":
+                    depth -= 1
+                    if depth == 0:
+                        spans.append((tokens[opens].start, tokens[j].end))
+                        i = j
+                        break
+            else:
+                return spans  # unbalanced: the parser will say so
+        i += 1
+    return spans
