@@ -18,6 +18,9 @@ from practicebank.endpoint.settings import settings_from_flags
 from . import __version__, formats
 from .engines import engine_names
 from .export import export_store
+from .limits import InputRefused, ReadLimits
+from .limits import click_options as limit_options
+from .limits import from_flags as limits_from_flags
 from .load import ensure_demo, input_files, load_file, validate_files_report
 from .problems import ValidationFailed, errors, render_json, render_text
 from .progress import Progress
@@ -45,6 +48,14 @@ def open_store(path: Path) -> PracticeStore:
         raise UsageProblem(str(exc)) from exc
 
 
+def read_limits(flags) -> ReadLimits:
+    """The read limits the flags (or their environment variables) ask for."""
+    try:
+        return limits_from_flags(flags)
+    except ValueError as exc:
+        raise UsageProblem(str(exc)) from exc
+
+
 def print_problems(problems, report: str) -> None:
     if report == "json":
         click.echo(render_json(problems))
@@ -69,7 +80,9 @@ def main() -> None:
 
 
 def input_options(f):
-    """Options shared by load and validate (same names, same meaning)."""
+    """Options shared by load and validate (same names, same meaning), then the read
+    limits (``--max-file-bytes`` …, see :mod:`.limits`)."""
+    f = limit_options(f)
     for option in reversed([
         click.option("--format", "fmt", metavar="FORMAT",
                      help="Input format when the extension does not say: "
@@ -137,7 +150,7 @@ def merge_reports(problems, validations):
               help="Load even when the file is unchanged since the graph's last load.")
 @store_option
 def load(files, graph, fmt, strict, by_lsoa, engine, report, shacl_report, drop_personal,
-         source_url, licence, dry_run, force, store_path) -> None:
+         source_url, licence, dry_run, force, store_path, **limit_flags) -> None:
     """Validate FILES (or every file in a folder) and load each into its own named graph.
 
     Each file replaces its graph completely, in one transaction, and only if it passes
@@ -145,6 +158,7 @@ def load(files, graph, fmt, strict, by_lsoa, engine, report, shacl_report, drop_
     problem (file, row, column, node, path, value, shape message). A file whose checksum
     matches the graph's last load is skipped.
     """
+    limits = read_limits(limit_flags)
     paths = input_files(list(files))
     if graph and len(paths) > 1:
         raise UsageProblem("--graph names one graph; load one file at a time with it.")
@@ -160,7 +174,8 @@ def load(files, graph, fmt, strict, by_lsoa, engine, report, shacl_report, drop_
                                        source_url=source_url, licence=licence, dry_run=dry_run,
                                        force=force, by_lsoa=by_lsoa, engine=engine,
                                        keep_reports=report == "ttl" or bool(shacl_report),
-                                       drop_personal=drop_personal, progress=progress)
+                                       drop_personal=drop_personal, progress=progress,
+                                       limits=limits)
             except ValidationFailed as exc:
                 # Kept without the exception: its traceback would keep the store open.
                 failure = (path, exc.problems, getattr(exc, "validation", None))
@@ -195,18 +210,19 @@ def describe(path: Path, result) -> str:
                 type=click.Path(exists=True, path_type=Path))
 @input_options
 def validate(files, fmt, strict, by_lsoa, engine, report, shacl_report,
-             drop_personal) -> None:
+             drop_personal, **limit_flags) -> None:
     """Check FILES (or every file in a folder) against the shapes without touching any store.
 
     Exit 0 when valid, 1 when there are errors (or warnings with --strict).
     Files given together may refer to each other.
     """
+    limits = read_limits(limit_flags)
     try:
         with Progress("validating") as progress:
             problems, validations = validate_files_report(
                 list(files), format=fmt, by_lsoa=by_lsoa, engine=engine,
                 keep_reports=report == "ttl" or bool(shacl_report),
-                drop_personal=drop_personal, progress=progress)
+                drop_personal=drop_personal, progress=progress, limits=limits)
     except (InputError, ValueError) as exc:
         raise UsageProblem(str(exc)) from exc
     print_report(problems, report, validations, shacl_report)
@@ -247,16 +263,22 @@ def export(graph, fmt, output, store_path) -> None:
               help="Graph name the output describes (its dcat:Dataset).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write Turtle here instead of stdout.")
-def convert(file, fmt, graph, output) -> None:
+@limit_options
+def convert(file, fmt, graph, output, **limit_flags) -> None:
     """Convert FILE (a practice or forces CSV, or RDF) to Turtle without loading it.
 
     This is how data/sample-practices.ttl and data/reference.ttl are made from the shared
     CSVs. Problems found while converting are printed; nothing is validated.
     """
     try:
-        _, conversion = read_file(file, format=fmt, graph_name=graph)
+        _, conversion = read_file(file, format=fmt, graph_name=graph,
+                                  limits=read_limits(limit_flags))
     except InputError as exc:
         raise UsageProblem(str(exc)) from exc
+    except InputRefused as exc:
+        print_problems(exc.problems, "text")
+        click.echo(f"{file}: not converted.", err=True)
+        sys.exit(1)
     print_problems(conversion.problems, "text")
     turtle = conversion.graph.serialize(format="turtle", encoding="utf-8")
     if output:

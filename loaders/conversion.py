@@ -20,6 +20,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, XSD
 from rdflib.term import Node
 
+from .limits import DEFAULT_LIMITS, ReadLimits
 from .namespaces import GRAPH, ORG, PB, PREFIXES, SCHEMA
 from .problems import Problem
 
@@ -171,6 +172,7 @@ class ReadContext:
     name: str                  # the file's own name, without folders or .gz (street files)
     graph_name: str            # the graph the data becomes (graph/{graph_name})
     by_lsoa: bool = False      # street-level crime: also count per LSOA
+    limits: ReadLimits = DEFAULT_LIMITS  # how much of the input may be read (limits.py)
 
 
 @dataclass

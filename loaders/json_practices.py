@@ -14,21 +14,19 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from functools import lru_cache
+from typing import IO
 
 import fastjsonschema
 from jsonschema import Draft202012Validator
 
 from .conversion import Conversion, Locate, ReadContext, json_locate, jsonl_locate
+from .json_stream import json_lines
 from .personal import dropped_field, is_personal_field
 from .practices_csv import PracticeConverter
 from .problems import ERROR, Problem
 from .resources import data_file
 
 SCHEMA_FILE = "practice.schema.json"
-
-
-class JsonInputError(ValueError):
-    """The text is not JSON (or a line of a JSON Lines file is not)."""
 
 
 @lru_cache(maxsize=1)
@@ -66,29 +64,29 @@ def is_practice(document: object) -> bool:
 
 
 def convert_json(document: object, ctx: ReadContext) -> Conversion:
+    """One practice record, or a list of them, already parsed."""
     records = document if isinstance(document, list) else [document]
-    return convert_records(((n, r) for n, r in enumerate(records, start=1)), ctx, json_locate)
+    return convert_records(enumerate(records, start=1), ctx, json_locate)
 
 
-def convert_jsonl(lines: Iterable[str], ctx: ReadContext) -> Conversion:
-    return convert_records(parse_lines(lines, ctx.file), ctx, jsonl_locate)
+def convert_json_records(records: Iterable[tuple[int, object]], ctx: ReadContext,
+                         problems: list[Problem]) -> Conversion:
+    """(record number, record) pairs as a JSON array is read (:mod:`.json_stream`);
+    ``problems`` are the reader's, complete once the records are."""
+    return convert_records(records, ctx, json_locate, problems)
 
 
-def parse_lines(lines: Iterable[str], file: str) -> Iterator[tuple[int, object]]:
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            yield number, json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise JsonInputError(f"{file}, line {number}: not JSON ({exc.msg} at column "
-                                 f"{exc.colno}). Each line of a JSON Lines file is one "
-                                 "JSON object.") from exc
+def convert_jsonl(text: IO[str], ctx: ReadContext) -> Conversion:
+    """A JSON Lines file, a line at a time."""
+    problems: list[Problem] = []
+    lines = json_lines(text, file=ctx.file, limits=ctx.limits, problems=problems)
+    return convert_records(lines, ctx, jsonl_locate, problems)
 
 
 def convert_records(records: Iterable[tuple[int, object]], ctx: ReadContext,
-                    locate: Locate) -> Conversion:
-    """Check each record against the schema, then convert the good ones."""
+                    locate: Locate, read_problems: list[Problem] | None = None) -> Conversion:
+    """Check each record against the schema, then convert the good ones. ``read_problems``
+    are the reader's (records it left out), read once the records have been."""
     problems: list[Problem] = []
 
     def checked() -> Iterator[tuple[int, Mapping[str, object]]]:
@@ -107,7 +105,7 @@ def convert_records(records: Iterable[tuple[int, object]], ctx: ReadContext,
     converter = PracticeConverter(file=ctx.file)
     out = converter.convert_records(checked(), ctx.graph_name)
     out.locate = locate
-    out.problems = problems + [
+    out.problems = list(read_problems or []) + problems + [
         replace(p, **locate(p.row, p.column)) if p.row is not None else p
         for p in out.problems
     ]

@@ -38,13 +38,15 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
 from . import __version__, formats
+from .bounded import check_file
 from .conversion import BLANK_NODE_MARKS, Conversion, TripleBuffer, streaming
 from .engines import cached_shapes
+from .limits import DEFAULT_LIMITS, InputRefused, ReadLimits
 from .namespaces import BASE, GRAPH, ID, PB, slugify
 from .personal import drop_personal_data
 from .problems import ERROR, Problem, ValidationFailed, errors
 from .progress import QUIET, Progress
-from .readers import detect_format, read_input, read_rdf
+from .readers import LINE_FORMATS, detect_format, read_input, read_rdf
 from .resources import DEMO_BUNDLES, Bundle
 from .store import PracticeStore, count_lines, difference, graph_node
 from .validation import Validation, focus_nodes, validate_store
@@ -126,11 +128,14 @@ def load_file(store: PracticeStore, path: Path, *, graph: str | None = None,
               format: str | None = None, strict: bool = False, source_url: str | None = None,
               licence: str | None = None, dry_run: bool = False, force: bool = False,
               by_lsoa: bool = False, engine: str | None = None, keep_reports: bool = False,
-              drop_personal: bool = False, progress: Progress = QUIET) -> LoadResult:
+              drop_personal: bool = False, progress: Progress = QUIET,
+              limits: ReadLimits = DEFAULT_LIMITS) -> LoadResult:
     """Validate ``path`` and, if it conforms, make it the whole of ``graph/{graph}``.
 
     Personal data in RDF input is refused by the shapes (an error) unless ``drop_personal``
-    says to drop it with a warning; CSV and JSON readers always drop personal fields."""
+    says to drop it with a warning; CSV and JSON readers always drop personal fields. A file
+    that breaks ``limits`` is refused (:class:`~.limits.InputRefused`) with the store as
+    it was."""
     started = _now()
     name = graph or default_graph_name(path)
     digest = file_sha256(path)
@@ -145,17 +150,24 @@ def load_file(store: PracticeStore, path: Path, *, graph: str | None = None,
         # A converted input fills an empty graph while it is being converted.
         return _finish(store, *_fill_streaming(
             store, path, name, str(activity), format=format, by_lsoa=by_lsoa,
-            drop_personal=drop_personal),
+            drop_personal=drop_personal, limits=limits),
             path=path, name=name, activity=activity, digest=digest, started=started,
             clock=clock, strict=strict, engine=engine, keep_reports=keep_reports,
             source_url=source_url, licence=licence, progress=progress)
-    reader, conversion = read_input(path, format=format, graph_name=name, by_lsoa=by_lsoa)
+    reader, conversion = read_input(path, format=format, graph_name=name, by_lsoa=by_lsoa,
+                                    limits=limits)
     direct = None  # a file Oxigraph can read itself, without Python in the way
     if conversion.rdf is not None:
         stream, fmt = conversion.rdf
         with path.open("rb") as head:
             compressed = formats.compression_of(path.name, head.read(4)) is not None
         if fill and not compressed and not progress.enabled and fmt in DIRECT_FORMATS:
+            try:  # the stream's checks, which Oxigraph reading by path would not pass
+                check_file(path, file=str(path), limits=limits, lines=fmt in LINE_FORMATS,
+                           xml=fmt == ox.RdfFormat.RDF_XML)
+            except BaseException:
+                stream.close()
+                raise
             direct = str(path)
         conversion.rdf = (progress.reader(stream, None if compressed else path.stat().st_size),
                           fmt)
@@ -225,8 +237,8 @@ def file_may_have_blank_nodes(path: str, fmt: ox.RdfFormat) -> bool:
 
 
 def _fill_streaming(store: PracticeStore, path: Path, name: str, activity: str, *,
-                    format: str | None, by_lsoa: bool,
-                    drop_personal: bool) -> tuple[str, Conversion, Staged]:
+                    format: str | None, by_lsoa: bool, drop_personal: bool,
+                    limits: ReadLimits) -> tuple[str, Conversion, Staged]:
     """Convert ``path`` in a thread that hands N-Triples chunks to this one, which
     bulk-loads each as it comes (Oxigraph releases the GIL while it parses and writes), so
     converting and loading overlap. Several bulk loads of ~40k triples are also faster than
@@ -249,7 +261,7 @@ def _fill_streaming(store: PracticeStore, path: Path, name: str, activity: str, 
         try:
             with streaming(send):
                 outcome["result"] = read_input(path, format=format, graph_name=name,
-                                               by_lsoa=by_lsoa)
+                                               by_lsoa=by_lsoa, limits=limits)
                 outcome["result"][1].triples.flush()
         except BaseException as exc:  # handed to the loading thread below
             outcome["error"] = exc
@@ -404,11 +416,13 @@ def _stage_replacement(store: PracticeStore, name: str, conversion: Conversion, 
     data, fmt = conversion.payload()
     try:
         _bulk(scratch, NEW, data, fmt)
-    except SyntaxError as exc:
+    except BaseException as exc:  # a syntax error, or a limit the input broke
         if folder is not None:
             del scratch
             shutil.rmtree(folder, ignore_errors=True)
-        raise LoadFailed([_syntax_problem(exc, fmt, file)]) from exc
+        if isinstance(exc, SyntaxError):
+            raise LoadFailed([_syntax_problem(exc, fmt, file)]) from exc
+        raise
     problems = drop_personal_data(scratch, NEW, file=file) if drop_personal else []
     if conversion.may_have_blank_nodes():
         skolemize(scratch, NEW)
@@ -502,35 +516,47 @@ def _syntax_problem(exc: SyntaxError, fmt: ox.RdfFormat, file: str) -> Problem:
 
 def validate_files(paths: list[Path], *, format: str | None = None, by_lsoa: bool = False,
                    engine: str | None = None, keep_reports: bool = False,
-                   drop_personal: bool = False, progress: Progress = QUIET) -> list[Problem]:
+                   drop_personal: bool = False, progress: Progress = QUIET,
+                   limits: ReadLimits = DEFAULT_LIMITS) -> list[Problem]:
     """Every problem in the files, without touching any store. Files given together may
     refer to each other: each is validated with the others' types as context."""
     return validate_files_report(paths, format=format, by_lsoa=by_lsoa, engine=engine,
                                  keep_reports=keep_reports, drop_personal=drop_personal,
-                                 progress=progress)[0]
+                                 progress=progress, limits=limits)[0]
 
 
 def validate_files_report(paths: list[Path], *, format: str | None = None,
                           by_lsoa: bool = False, engine: str | None = None,
                           keep_reports: bool = False, drop_personal: bool = False,
-                          progress: Progress = QUIET) -> tuple[list[Problem], list[Validation]]:
+                          progress: Progress = QUIET, limits: ReadLimits = DEFAULT_LIMITS
+                          ) -> tuple[list[Problem], list[Validation]]:
+    """Problems and SHACL validations of the files. A file refused by ``limits`` gives its
+    one error and is not validated; the other files still are."""
     scratch = PracticeStore()
     problems: list[Problem] = []
     staged: list[tuple[Path, str, Conversion]] = []
     for path in input_files(paths):
         name = f"file-{len(staged)}"
-        _, conversion = read_input(path, format=format, graph_name=default_graph_name(path),
-                                   by_lsoa=by_lsoa)
-        problems += conversion.problems
-        data, fmt = conversion.payload()
+        data = None
         try:
+            _, conversion = read_input(path, format=format,
+                                       graph_name=default_graph_name(path), by_lsoa=by_lsoa,
+                                       limits=limits)
+            data, fmt = conversion.payload()
             scratch.fill_graph(name, data, format=fmt, load=name)
         except SyntaxError as exc:
+            problems += conversion.problems
             problems.append(_syntax_problem(exc, fmt, str(path)))
+            scratch.abandon_fill(name)
+            continue
+        except InputRefused as exc:
+            problems += exc.problems
+            scratch.abandon_fill(name)
             continue
         finally:
             if hasattr(data, "close"):
                 data.close()
+        problems += conversion.problems
         if drop_personal:
             problems += drop_personal_data(scratch.ox, graph_node(name), file=str(path))
         skolemize(scratch.ox, graph_node(name))

@@ -10,23 +10,34 @@ bytes). Then, by the format's ``reader``:
 * ``json``: the first row of ``JSON_CONVERTERS`` whose shape matches the document: the
   data.police.uk forces list or force details, or practice records.
 * ``jsonl``: practice records, one a line.
+
+Every file is read through a :class:`~.bounded.BoundedStream` and within the
+:class:`~.limits.ReadLimits` of its :class:`ReadContext`, a record at a time (CSV rows by
+:mod:`.csv_rows`, JSON by :mod:`.json_stream`), so reading holds at most a record or a
+block of the file, however large the file is; an input that breaks a limit is refused with
+an :class:`~.limits.InputRefused` naming the file and where.
 """
 
 from __future__ import annotations
 
-import csv
 import io
-import json
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+import pyoxigraph as ox
+
 from . import formats
+from .bounded import BoundedStream
 from .conversion import BLANK_NODE_MARKS, BlankNodeSniffer, Conversion, ReadContext
+from .csv_rows import CsvRows
 from .forces_csv import REQUIRED as FORCE_COLUMNS
 from .forces_csv import convert_forces
-from .json_practices import JsonInputError, convert_json, convert_jsonl, is_practice
+from .json_practices import convert_json, convert_json_records, convert_jsonl, is_practice
+from .json_stream import JsonDocument, JsonInputError
+from .limits import DEFAULT_LIMITS, ReadLimits
 from .police_api import (
     convert_force_detail,
     convert_forces_list,
@@ -49,7 +60,7 @@ class CsvConverter:
 
     name: str
     matches: Callable[[list[str]], bool]
-    convert: Callable[[list[str], csv.DictReader, ReadContext], Conversion]
+    convert: Callable[[list[str], Iterable[Mapping[str, str | None]], ReadContext], Conversion]
 
 
 def _keys(headings: list[str]) -> dict[str, str]:
@@ -112,40 +123,52 @@ def detect_format(path: Path, name: str | None = None) -> formats.Format:
     return fmt
 
 
-def open_input(path: Path) -> IO[bytes]:
-    """The file's bytes, decompressed if it is compressed."""
+#: RDF formats read a line at a time, whose lines are held to ``max_line_bytes``.
+LINE_FORMATS = frozenset({ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS})
+
+
+def open_input(path: Path, limits: ReadLimits = DEFAULT_LIMITS, *, lines: bool = False,
+               xml: bool = False) -> BoundedStream:
+    """The file's bytes, decompressed if it is compressed, read within ``limits`` (the
+    line limit with ``lines``; XML declarations refused with ``xml``)."""
     try:
         raw = path.open("rb")
     except OSError as exc:
         raise InputError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
     compression = formats.compression_of(path.name, raw.peek(4)[:4])
-    return compression.open(raw) if compression else raw
+    stream = compression.open(raw) if compression else raw
+    return BoundedStream(stream, file=str(path), limits=limits, lines=lines, xml=xml,
+                         compressed=raw.tell if compression else None)
 
 
-def context_for(path: Path, graph_name: str, by_lsoa: bool = False) -> ReadContext:
+def context_for(path: Path, graph_name: str, by_lsoa: bool = False,
+                limits: ReadLimits = DEFAULT_LIMITS) -> ReadContext:
     return ReadContext(file=str(path), name=formats.strip_compression(path.name),
-                       graph_name=graph_name, by_lsoa=by_lsoa)
+                       graph_name=graph_name, by_lsoa=by_lsoa, limits=limits)
 
 
 def read_input(path: Path, *, format: str | None = None, graph_name: str = "data",
-               by_lsoa: bool = False) -> tuple[str, Conversion]:
+               by_lsoa: bool = False, limits: ReadLimits = DEFAULT_LIMITS
+               ) -> tuple[str, Conversion]:
     """Read ``path``; returns (the reader's name, the conversion). RDF stays unparsed: its
-    conversion carries an open stream for Oxigraph to read."""
+    conversion carries an open stream for Oxigraph to read, which enforces ``limits`` as
+    Oxigraph reads it."""
     fmt = detect_format(path, format)
-    ctx = context_for(path, graph_name, by_lsoa)
-    stream = open_input(path)
+    ctx = context_for(path, graph_name, by_lsoa, limits)
     if fmt.reader == "rdf":
+        stream = open_input(path, limits, lines=fmt.rdf_format in LINE_FORMATS,
+                            xml=fmt.rdf_format == ox.RdfFormat.RDF_XML)
         marks = BLANK_NODE_MARKS.get(fmt.rdf_format)
         source = BlankNodeSniffer(stream, marks) if marks else stream
         return f"rdf-{fmt.name}", Conversion(rdf=(source, fmt.rdf_format))
-    with stream:
+    with open_input(path, limits) as stream:
         try:
             text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
             if fmt.reader == "csv":
                 return read_csv(text, ctx)
             if fmt.reader == "jsonl":
                 return "practices-jsonl", convert_jsonl(text, ctx)
-            return read_json(text.read(), ctx)
+            return read_json(text, ctx)
         except UnicodeDecodeError as exc:
             raise InputError(f"{ctx.file} is not UTF-8 text ({exc}). Save it as UTF-8.") from exc
         except (JsonInputError, OSError, EOFError) as exc:
@@ -154,11 +177,13 @@ def read_input(path: Path, *, format: str | None = None, graph_name: str = "data
 
 def read_csv(text: IO[str], ctx: ReadContext) -> tuple[str, Conversion]:
     """Convert CSV with the first converter whose headings match."""
-    reader = csv.DictReader(text)
-    headings = list(reader.fieldnames or [])
+    rows = CsvRows(text, file=ctx.file, limits=ctx.limits)
+    headings = rows.headings
     for converter in CSV_CONVERTERS:
         if converter.matches(headings):
-            return converter.name, converter.convert(headings, reader, ctx)
+            conversion = converter.convert(headings, rows, ctx)
+            conversion.problems[:0] = rows.problems
+            return converter.name, conversion
     raise InputError(
         f"{ctx.file}: the headings ({', '.join(headings) or 'none'}) match no CSV layout we "
         "know. A practice file needs at least a Title column; street-level crime files have "
@@ -166,15 +191,23 @@ def read_csv(text: IO[str], ctx: ReadContext) -> tuple[str, Conversion]:
     )
 
 
-def read_json(text: str, ctx: ReadContext) -> tuple[str, Conversion]:
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{ctx.file} is not JSON: {exc.msg} at line {exc.lineno}, column "
-                         f"{exc.colno}.") from exc
+def read_json(text: IO[str], ctx: ReadContext) -> tuple[str, Conversion]:
+    """Convert JSON with the first converter whose shape matches. An array of practice
+    records is converted as it is read, a record at a time; any other document (the
+    data.police.uk forces list, a force's details) is small and is read whole."""
+    document = JsonDocument(text, file=ctx.file, limits=ctx.limits)
+    if document.start_array():
+        elements = document.elements()
+        first = next(elements, None)
+        if first is not None and is_practice(first[1]):
+            return "practices-json", convert_json_records(
+                itertools.chain([first], elements), ctx, document.problems)
+        whole = ([first[1]] if first is not None else []) + document.gather(elements)
+    else:
+        whole = document.single()
     for converter in JSON_CONVERTERS:
-        if converter.matches(document):
-            return converter.name, converter.convert(document, ctx)
+        if converter.matches(whole):
+            return converter.name, converter.convert(whole, ctx)
     raise InputError(
         f"{ctx.file}: this JSON is neither practice records (objects with a \"title\"; "
         "docs/practice.schema.json) nor data.police.uk force data (a forces list of "
@@ -183,9 +216,11 @@ def read_json(text: str, ctx: ReadContext) -> tuple[str, Conversion]:
 
 
 def read_file(path: Path, *, format: str | None = None, graph_name: str = "data",
-              by_lsoa: bool = False) -> tuple[str, Conversion]:
+              by_lsoa: bool = False, limits: ReadLimits = DEFAULT_LIMITS
+              ) -> tuple[str, Conversion]:
     """Read ``path`` into RDF held in memory (for ``convert``, tests and small files)."""
-    name, conversion = read_input(path, format=format, graph_name=graph_name, by_lsoa=by_lsoa)
+    name, conversion = read_input(path, format=format, graph_name=graph_name, by_lsoa=by_lsoa,
+                                  limits=limits)
     if conversion.rdf is not None:
         stream, fmt = conversion.rdf
         try:
