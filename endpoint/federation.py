@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import http.client
 import http.server
+import re
 import secrets
 import threading
 import time
@@ -148,7 +149,7 @@ def plan_remote_calls(text: str, allowlist: Allowlist, *, base_iri: str | None =
     endpoints = tuple(_target(ref, allowlist, base_iri) for ref in refs)
     edits = [(ref.token.start, ref.token.end, f"<{PLACEHOLDER}{i}>") for i, ref in enumerate(refs)]
     rewritten = replace_spans(text, edits)
-    if _mentions_remote(tokens):
+    if refs or _may_hide_a_call(tokens):
         _verify(rewritten, len(refs), is_update)
     return RemotePlan(rewritten, endpoints)
 
@@ -183,12 +184,20 @@ def _target(ref: RemoteRef, allowlist: Allowlist, base_iri: str | None) -> str:
     return iri
 
 
-def _mentions_remote(tokens: list[Token]) -> bool:
-    """True when SERVICE or LOAD appears anywhere but in a string: in a keyword, a name or an
-    IRI. An IRI counts because ``<`` is also less-than: ``?a<?b)SERVICE#>`` lexes as one IRI
-    where the engine reads a comparison, a keyword and a comment."""
-    return any(tok.kind != "string" and ("service" in tok.text.lower()
-                                         or "load" in tok.text.lower()) for tok in tokens)
+#: In an IRI token: a keyword that a comment after it would leave standing (see below).
+_HIDDEN_KEYWORD = re.compile(r"(?:service|load)[^#]*#", re.IGNORECASE)
+
+
+def _may_hide_a_call(tokens: list[Token]) -> bool:
+    """True when the lexer may have missed a SERVICE or LOAD that the engine would see.
+
+    ``<`` is both an IRI's start and less-than, and the lexer takes ``?a<?b)SERVICE#>`` for
+    one IRI where the engine reads a comparison, the keyword, and a comment that swallows
+    the ``>`` (the target then follows on the next line). An IRI token can hide a call only
+    that way: it holds no spaces, ``<`` or ``{``, so the keyword must be followed by a ``#``
+    inside it. Such a token sends the request to the second parse; so does any call found.
+    """
+    return any(tok.kind == "iri" and _HIDDEN_KEYWORD.search(tok.text) for tok in tokens)
 
 
 def _verify(rewritten: str, expected: int, is_update: bool) -> None:
