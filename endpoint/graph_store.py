@@ -6,31 +6,35 @@ the table (404 when it does not exist); PUT replaces it, POST adds to it (or, at
 itself, creates a new graph and answers 201 with its IRI in ``Location``), DELETE drops it.
 Bodies are parsed by pyoxigraph in the format their Content-Type names (415 for any other;
 ``multipart/form-data`` parts each in their own type). Writes need the bearer token and go
-through the same validated :class:`~.writes.Writer` as SPARQL Update. Reads of a graph run in
-the server process: they are bounded by the graph's size, not by a query's cost.
+through the same validated :class:`~.writes.Writer` as SPARQL Update: the body is parsed
+first, then, with the writer to itself, whether the graph exists (201 or 204) and what the
+write would change are decided, checked and applied, so of concurrent first POSTs to a new
+graph exactly one answers 201. Reads of a graph run in the server process: they are
+bounded by the graph's size, not by a query's cost.
 """
 
 from __future__ import annotations
 
 import uuid
 from contextlib import nullcontext
-from functools import partial
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, request
 from practicebank.loaders.formats import Format, by_media_type, of_kind
+from practicebank.loaders.limits import refuse_xml_declarations
 from practicebank.loaders.problems import ValidationFailed
 
 from .errors import EndpointError, bad_request, unsupported_media_type, validation_failed
 from .negotiation import negotiate
 from .runtime import get_runtime
-from .sparql import preflight
 from .spool import Spool
-from .writes import require_write_token
+from .write_plans import delete_changes, post_changes, put_changes
+from .writes import require_write_access
 
 bp = Blueprint("graph_store", __name__)
 
 METHODS = ["GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS"]
+ALLOWED_METHODS = ", ".join(METHODS)
 GRAPH_FORMATS = [f for f in of_kind("rdf") if f.name in ("ttl", "nt", "jsonld", "rdfxml")]
 
 
@@ -38,7 +42,7 @@ GRAPH_FORMATS = [f for f in of_kind("rdf") if f.name in ("ttl", "nt", "jsonld", 
 def indirect() -> Response:
     """Graphs named by ``?graph=IRI`` or ``?default``; POST without either creates a graph."""
     if request.method == "OPTIONS":
-        return preflight()
+        return store_preflight()
     if "graph" in request.args and "default" in request.args:
         raise bad_request("Give either ?graph=IRI or ?default, not both.")
     if "default" in request.args:
@@ -59,22 +63,37 @@ def indirect() -> Response:
 def direct(rest: str) -> Response:
     """The graph whose IRI is this request's URL (direct graph identification)."""
     if request.method == "OPTIONS":
-        return preflight()
+        return store_preflight()
     return handle(ox.NamedNode(request.base_url))
+
+
+def store_preflight() -> Response:
+    """Answer OPTIONS (and CORS preflights) with every method the Graph Store serves."""
+    response = Response(status=204)
+    del response.headers["Content-Type"]
+    response.headers["Allow"] = ALLOWED_METHODS
+    response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
+    response.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type, Authorization"
+    response.headers["Access-Control-Max-Age"] = "86400"
+    return response
 
 
 def handle(graph: ox.NamedNode | ox.DefaultGraph) -> Response:
     if request.method in ("GET", "HEAD"):
         return read_graph(graph)
-    require_write_token(request, current_app.config["WRITE_TOKEN"])
+    admin = require_write_access(request, current_app.config["WRITE_TOKEN"],
+                                 current_app.config.get("ADMIN_TOKEN", ""))
     if request.method == "DELETE":
-        return delete_graph(graph)
+        return delete_graph(graph, admin)
     quads = parse_body(graph)
-    existed = exists(graph)
-    if request.method == "PUT":
-        write(graph, lambda: _replace(graph, quads))
-    else:
-        write(graph, lambda: get_runtime().store.ox.extend(quads))
+    replace = request.method == "PUT"
+
+    def changes(deadline):
+        store = get_runtime().store.ox
+        change = put_changes(store, graph, quads) if replace else post_changes(store, quads)
+        return change, exists(graph)
+
+    existed = write(changes, admin)
     return Response(status=204 if existed else 201)
 
 
@@ -110,42 +129,37 @@ def read_graph(graph: ox.NamedNode | ox.DefaultGraph) -> Response:
     return response
 
 
-def delete_graph(graph: ox.NamedNode | ox.DefaultGraph) -> Response:
-    store = get_runtime().store.ox
-    if not exists(graph):
-        raise EndpointError(404, "not_found", f"There is no graph <{graph.value}> to delete.")
-    if isinstance(graph, ox.DefaultGraph):
-        write(graph, partial(store.clear_graph, graph))
-    else:
-        write(graph, partial(store.remove_graph, graph))
+def delete_graph(graph: ox.NamedNode | ox.DefaultGraph, admin: bool) -> Response:
+    def changes(deadline):
+        if not exists(graph):
+            raise EndpointError(404, "not_found",
+                                f"There is no graph <{graph.value}> to delete.")
+        return delete_changes(get_runtime().store.ox, graph), None
+
+    write(changes, admin)
     return Response(status=204)
 
 
 def create_graph() -> Response:
     """POST to the service itself: a new graph, named under this server, holding the body."""
-    require_write_token(request, current_app.config["WRITE_TOKEN"])
+    admin = require_write_access(request, current_app.config["WRITE_TOKEN"],
+                                 current_app.config.get("ADMIN_TOKEN", ""))
     graph = ox.NamedNode(f"{request.host_url}store/{uuid.uuid4()}")
     quads = parse_body(graph)
-    write(graph, lambda: get_runtime().store.ox.extend(quads))
+    write(lambda deadline: (post_changes(get_runtime().store.ox, quads), None), admin)
     response = Response(status=201)
     response.headers["Location"] = graph.value
     return response
 
 
-def write(graph, action) -> None:
+def write(changes, admin: bool):
+    """Run one Graph Store write through the writer (422 with the report when refused)."""
     try:
-        get_runtime().writer.write({graph}, action)
+        return get_runtime().writer.write(
+            changes, admin=admin, admin_configured=bool(current_app.config.get("ADMIN_TOKEN")),
+            timeout=float(current_app.config["QUERY_TIMEOUT"]))
     except ValidationFailed as failed:
         raise validation_failed(failed.problems) from failed
-
-
-def _replace(graph, quads: list[ox.Quad]) -> None:
-    store = get_runtime().store.ox
-    if isinstance(graph, ox.DefaultGraph):
-        store.clear_graph(graph)
-    elif store.contains_named_graph(graph):
-        store.remove_graph(graph)
-    store.extend(quads)
 
 
 def parse_body(graph) -> list[ox.Quad]:
@@ -161,6 +175,11 @@ def parse_body(graph) -> list[ox.Quad]:
     for mimetype, data in parts:
         fmt = _format(mimetype)
         base = graph.value if isinstance(graph, ox.NamedNode) else request.base_url
+        if fmt.rdf_format == ox.RdfFormat.RDF_XML:
+            try:  # Oxigraph expands internal entities: a 1 KB body can become gigabytes
+                refuse_xml_declarations(data, where="The RDF/XML body")
+            except ValueError as exc:
+                raise bad_request(str(exc), kind="syntax_error") from exc
         try:
             for quad in ox.parse(data, fmt.rdf_format, base_iri=base, rename_blank_nodes=True,
                                  without_named_graphs=True):

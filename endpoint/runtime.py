@@ -80,12 +80,11 @@ class Runtime:
         else:
             self.executor = InProcessExecutor(store, self.lock)
             self.lookups = None
-        self.writer = Writer(store, self.lock, before=self.committed_view,
-                             on_commit=self._committed)
+        self.writer = Writer(store, self.lock, on_commit=self._committed)
 
     def committed_view(self) -> ox.Store | None:
         """The store as last committed, read-only (the current snapshot), if there is one:
-        the lookups' view, so a write's "before" and a lookup share one open snapshot."""
+        the lookups' view, so a Graph Store read and a lookup share one open snapshot."""
         return self.lookups.view() if self.lookups is not None else None
 
     def _committed(self) -> None:

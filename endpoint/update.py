@@ -1,8 +1,11 @@
 """The SPARQL 1.1 Protocol update operation, at ``/update`` and as a POST to ``/sparql``.
 
-An update is a write: it needs the bearer token (:func:`~.writes.require_write_token`), runs
-in the server process (the store's one writer), and is validated against the shapes when it
-touches data graphs (:class:`~.writes.Writer`), so a refused update changes nothing.
+An update is a write: it needs the bearer token (:func:`~.writes.require_write_access`),
+runs in the server process (the store's one writer), and is computed, authorised and
+validated before anything is changed (:class:`~.writes.Writer`), so a refused update changes
+nothing. ``INSERT DATA``/``DELETE DATA`` are read without running anything; any other update
+runs on a copy of the store in a process that is killed at the deadline
+(:mod:`.write_plans`).
 ``using-graph-uri``/``using-named-graph-uri`` become ``USING`` clauses, since
 ``Store.update`` takes no dataset; combined with ``USING``/``WITH`` in the text they are a
 400, as the protocol says. Relative IRIs resolve against the endpoint's URL. ``LOAD`` and
@@ -22,7 +25,8 @@ from .negotiation import FORM_TYPE
 from .runtime import get_runtime
 from .sparql import UPDATE_TYPE, graph_params, preflight, single_param, utf8_body
 from .sparql_text import add_using, dataset_clauses, query_hash
-from .writes import require_write_token, touched_graphs
+from .write_plans import update_changes
+from .writes import require_write_access
 
 bp = Blueprint("update", __name__)
 
@@ -37,7 +41,8 @@ def update() -> Response:
 
 def handle_update_request() -> Response:
     """Read, authorise, rewrite and apply one update request; 204 when it is kept."""
-    require_write_token(request, current_app.config["WRITE_TOKEN"])
+    admin = require_write_access(request, current_app.config["WRITE_TOKEN"],
+                                 current_app.config.get("ADMIN_TOKEN", ""))
     if request.mimetype == UPDATE_TYPE:
         params = request.args
         text = utf8_body(request)
@@ -61,14 +66,16 @@ def handle_update_request() -> Response:
         text = add_using(text, [n.value for n in using], [n.value for n in using_named])
     except ValueError as exc:
         raise bad_request(f"The update is not valid SPARQL: {exc}.", kind="syntax_error") from exc
-    apply_update(text, base_iri=request.base_url)
+    apply_update(text, base_iri=request.base_url, admin=admin)
     return Response(status=204)
 
 
-def apply_update(text: str, *, base_iri: str | None) -> None:
-    """Apply a SPARQL update as one validated write (raises the 400/422/502/504 errors)."""
+def apply_update(text: str, *, base_iri: str | None, admin: bool = False) -> None:
+    """Apply a SPARQL update as one validated write (raises the 400/403/422/502/504
+    errors); ``admin`` when the request carried the admin token."""
     runtime = get_runtime()
-    plan = plan_remote_calls(text, runtime.allowlist, base_iri=base_iri, is_update=True)
+    plan = plan_remote_calls(text, runtime.allowlist, base_iri=base_iri, is_update=True,
+                             limits=runtime.limits)
     registration = token = None
     if plan.endpoints:
         token, registration = runtime.proxy.register(
@@ -76,21 +83,23 @@ def apply_update(text: str, *, base_iri: str | None) -> None:
             timeout=float(current_app.config["SERVICE_TIMEOUT"]))
     final = plan.bind(runtime.proxy.prefix(token)) if token else plan.text
 
-    def run() -> None:
-        runtime.store.ox.update(final, base_iri=base_iri)
+    def changes(deadline):
+        return update_changes(runtime.store, final, base_iri=base_iri, deadline=deadline), None
 
     try:
-        runtime.writer.write(touched_graphs(final, base_iri=base_iri), run)
+        runtime.writer.write(changes, admin=admin,
+                             admin_configured=bool(current_app.config.get("ADMIN_TOKEN")),
+                             timeout=float(current_app.config["QUERY_TIMEOUT"]))
     except SyntaxError as exc:
         raise bad_request(f"The update is not valid SPARQL: {exc}. Fix it at that line:column.",
                           kind="syntax_error") from exc
     except ValidationFailed as failed:
         raise validation_failed(failed.problems) from failed
-    except (OSError, RuntimeError) as exc:
+    except (OSError, RuntimeError, ValueError) as exc:
         remote = remote_failure(registration)
         if remote is not None:
             raise remote from exc
-        if isinstance(exc, RuntimeError):
+        if isinstance(exc, RuntimeError | ValueError):
             raise bad_request(f"The update could not be applied: {exc}.",
                               kind="evaluation_error") from exc
         current_app.logger.error("Update failed in the store: %s", exc, exc_info=exc)

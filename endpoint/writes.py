@@ -1,219 +1,152 @@
-"""Writes through the endpoint: who may write, and how a write is validated or undone.
+"""Writes through the endpoint: who may write, and how a write is checked before it is made.
 
 Every write (SPARQL Update, Graph Store PUT/POST/DELETE) runs in the server process, the
-one owner of the read-write store, one at a time. Writes into *data graphs* (named graphs
-under ``https://w3id.org/practicebank/graph/``, where every load goes) are held to the
-SHACL shapes like a load; other graphs (scratch data, the W3C test graphs) are not.
+one owner of the read-write store, one at a time. A write is computed, checked, and only
+then applied:
 
-A write is applied, then checked, then kept or undone:
+1. **plan**: what it would change, as a :class:`~practicebank.loaders.journal.ChangeSet`
+   of exact quads and graphs (:mod:`.write_plans`), with nothing changed yet;
+2. **authorise**: a change to a *system graph* (ontology, vocabularies, reference data,
+   provenance: what the loader writes and validation takes as given) needs the admin token,
+   else 403; the actual change decides, not the request's wording;
+3. **validate**: the data graphs (named graphs under ``graph/``, where every load goes) as
+   they would be, around what changes, against the SHACL shapes (:mod:`.write_validation`),
+   removals included; a violation is a 422 with the report;
+4. **apply** the change (:meth:`~practicebank.loaders.store.PracticeStore.commit_changes`),
+   on disk under a redo journal, so a kill at any moment leaves the store as it was before
+   or after the write, never in between; then publish a snapshot.
 
-1. note the graphs the write can touch (:func:`touched_graphs`, from rdflib's parse of an
-   update; "every graph" when a template has ``GRAPH ?g`` or the update cannot be read);
-2. keep the store as it was: the current read-only snapshot for an on-disk store (free), a
-   copy of the touched graphs for an in-memory one;
-3. apply the write (pyoxigraph makes each step atomic);
-4. diff each touched data graph against the snapshot and validate the nodes whose
-   descriptions changed, with the types the store knows as context;
-5. on a violation, put every touched graph back as it was and answer 422 with the report.
-
-Queries never see steps 3-5: workers read snapshots, and a new one is only published once the
-write is kept (in-process queries wait on a readers-writer lock).
+Steps 1-3 run under the write's deadline (the ``query_timeout`` setting): past it the write
+stops with a 504 and nothing changed. Steps 1-3 change nothing, so queries in the server
+process are held back only while step 4 runs (the readers-writer lock); workers read
+snapshots and never wait.
 """
 
 from __future__ import annotations
 
 import hmac
+import threading
 from collections.abc import Callable
-from functools import partial
 from typing import TypeVar
 
-import pyoxigraph as ox
 from flask import Request
-from practicebank.loaders.namespaces import GRAPH
+from practicebank.loaders.journal import ChangeSet
 from practicebank.loaders.problems import ValidationFailed, errors
-from practicebank.loaders.store import PracticeStore
-from practicebank.loaders.validation import validate_graph
-from rdflib import Graph, URIRef
-from rdflib.namespace import RDF
+from practicebank.loaders.resources import CONTEXT_BUNDLES
+from practicebank.loaders.store import PROVENANCE_GRAPH, PracticeStore, graph_node
 
-from .errors import EndpointError
+from .errors import EndpointError, service_unavailable
 from .executors import RWLock
+from .update_ops import touched_graphs
+from .write_plans import DATA_GRAPH_PREFIX, Deadline, WriteTimeout, is_data_graph
+from .write_validation import check_change
 
-DATA_GRAPH_PREFIX = str(GRAPH)
-DEFAULT = ox.DefaultGraph()
 T = TypeVar("T")
 
-#: A set of graphs a write can touch, or None for "any graph".
-Touched = set[ox.NamedNode | ox.DefaultGraph] | None
+#: The graphs only the loader writes: the bundled model and reference data (what validation
+#: takes as context) and the provenance of loads.
+SYSTEM_GRAPHS = frozenset(graph_node(name) for name in
+                          [*(b.graph for b in CONTEXT_BUNDLES), PROVENANCE_GRAPH])
 
-
-def is_data_graph(graph: object) -> bool:
-    return isinstance(graph, ox.NamedNode) and graph.value.startswith(DATA_GRAPH_PREFIX)
+__all__ = ["DATA_GRAPH_PREFIX", "SYSTEM_GRAPHS", "Writer", "is_data_graph",
+           "require_write_access", "touched_graphs"]
 
 
 # -- who may write -----------------------------------------------------------------------------
 
 
-def require_write_token(request: Request, token: str) -> None:
-    """401 without the right bearer token; 403 when the server has no token (read-only)."""
-    if not token:
+def require_write_access(request: Request, write_token: str, admin_token: str = "") -> bool:
+    """True for the admin token, False for the write token; 401 for anything else, 403 when
+    the server has neither (it is read-only). Both tokens are compared in constant time."""
+    if not write_token and not admin_token:
         raise EndpointError(
             403, "writes_disabled",
             "This server is read-only: writes are enabled by setting PRACTICEBANK_WRITE_TOKEN "
             "on the server.")
     given = request.headers.get("Authorization", "")
     scheme, _, credentials = given.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(credentials.strip().encode(),
-                                                            token.encode()):
+    offered = credentials.strip().encode()
+    is_admin = _matches(offered, admin_token)
+    is_writer = _matches(offered, write_token)
+    if scheme.lower() != "bearer" or not (is_admin or is_writer):
         raise EndpointError(
             401, "unauthorized",
             "Writes need the header 'Authorization: Bearer <token>' with the server's write "
             "token." if not given else "The bearer token is not the server's write token.",
             headers={"WWW-Authenticate": 'Bearer realm="practicebank"'})
+    return is_admin
 
 
-# -- what an update touches --------------------------------------------------------------------
+def _matches(offered: bytes, token: str) -> bool:
+    # compare_digest always runs, so the time taken does not say which token is set.
+    return hmac.compare_digest(offered, token.encode()) and bool(token)
 
 
-def touched_graphs(update: str, *, base_iri: str | None = None) -> Touched:
-    """The graphs ``update`` can write to, or None when that cannot be known statically."""
-    from pyparsing import ParseException
-    from rdflib.plugins.sparql.algebra import translateUpdate
-    from rdflib.plugins.sparql.parser import parseUpdate
-
-    try:
-        operations = translateUpdate(parseUpdate(update), base_iri).algebra
-        graphs: set = set()
-        for op in operations:
-            targets = _targets(op)
-            if targets is None:
-                return None
-            graphs |= targets
-    except (ParseException, ValueError, TypeError, KeyError, AttributeError):
-        return None  # not readable by rdflib: assume the worst
-    return graphs
+def require_admin(change: ChangeSet, *, admin: bool, admin_configured: bool) -> None:
+    """403 when ``change`` touches a system graph and the request is not the admin's."""
+    touched = sorted(g.value for g in change.graphs() if g in SYSTEM_GRAPHS)
+    if not touched or admin:
+        return
+    names = ", ".join(f"<{g}>" for g in touched)
+    how = ("send the admin token instead of the write token ('Authorization: Bearer "
+           "<admin token>')" if admin_configured else
+           "this server has no admin token (PRACTICEBANK_ADMIN_TOKEN), so no HTTP write may "
+           "change them; load them with `practicebank load`")
+    raise EndpointError(
+        403, "admin_required",
+        f"The write was refused and nothing was changed: it would change the system graph(s) "
+        f"{names} (ontology, vocabularies, reference data, provenance), which only the loader "
+        f"changes. To change them anyway, {how}.")
 
 
-def _targets(op) -> set | None:
-    get = partial(dict.get, op)  # CompValue.get resolves variables; the plain dict one does not
-
-    def term(value) -> object:
-        if value is None or value == "DEFAULT":
-            return DEFAULT
-        if isinstance(value, URIRef):
-            return ox.NamedNode(str(value))
-        return None  # ALL, NAMED, a variable: any graph
-
-    name = op.name
-    if name in ("InsertData", "DeleteData", "DeleteWhere", "Modify"):
-        clauses = [op] if name != "Modify" else [c for c in (get("delete"), get("insert"))
-                                                  if c is not None]
-        found = set()
-        for clause in clauses:
-            if dict.get(clause, "triples"):
-                found.add(term(get("withClause")) if name == "Modify" else DEFAULT)
-            for graph in (dict.get(clause, "quads") or {}):
-                found.add(term(graph))
-        return None if None in found else found
-    if name in ("Clear", "Drop", "Load"):
-        target = term(get("graphiri"))
-        return None if target is None else {target}
-    if name == "Create":
-        return set()
-    if name in ("Add", "Copy", "Move"):
-        source, target = (term(g) for g in get("graph"))
-        found = {target, source} if name == "Move" else {target}
-        return None if None in found else found
-    return None
-
-
-# -- applying, checking, undoing ---------------------------------------------------------------
+# -- planning, checking, applying --------------------------------------------------------------
 
 
 class Writer:
-    """Serialises writes on ``store`` and keeps only those that leave data graphs valid.
+    """Serialises writes on ``store`` and applies only those that pass their checks.
 
-    ``before`` returns a read-only view of the store as last committed (the current snapshot)
-    or None, in which case touched graphs are copied first. ``on_commit`` runs after a write
-    is kept (publish a snapshot, bump ETags).
+    ``on_commit`` runs after a change is applied (publish a snapshot, bump ETags).
+    ``before`` is no longer used (a write's "before" is the store itself, unchanged until the
+    write has passed): it is accepted so that callers written for the old writer still work.
     """
 
     def __init__(self, store: PracticeStore, lock: RWLock, *,
-                 before: Callable[[], ox.Store | None],
                  on_commit: Callable[[], None]) -> None:
         self.store = store
         self.lock = lock
-        self.before = before
         self.on_commit = on_commit
+        self._serial = threading.Lock()
 
-    def write(self, touched: Touched, action: Callable[[], T]) -> T:
-        """Run ``action`` (which writes) as one validated write; raises ValidationFailed."""
-        with self.lock.writing():
-            before = self.before() or self._copy(touched)
+    def write(self, plan: Callable[[Deadline], tuple[ChangeSet, T]], *, admin: bool = False,
+              admin_configured: bool = False, timeout: float = 30.0) -> T:
+        """Plan, authorise, validate and apply one write; returns what ``plan`` returned
+        beside its change. ``plan`` runs with the writer to itself, so what it reads (does
+        the graph exist?) still holds when the change is applied. Raises ValidationFailed
+        (422), EndpointError (403, 503, 504) and whatever ``plan`` raises; in every case
+        nothing was changed."""
+        deadline = Deadline(timeout)
+        if not self._serial.acquire(timeout=max(deadline.left(), 0)):
+            raise service_unavailable(
+                "Other writes kept the store busy for the whole of this write's deadline; "
+                "nothing was changed. Retry shortly.")
+        try:
             try:
-                result = action()
-                self._validate(before, touched)
-            except BaseException:
-                self._restore(before, touched)
-                raise
-            self.on_commit()
-            return result
-
-    def _copy(self, touched: Touched) -> ox.Store:
-        copy = ox.Store()
-        graphs = self._graphs(self.store.ox, touched)
-        for graph in graphs:
-            copy.extend(self.store.ox.quads_for_pattern(None, None, None, graph))
-        return copy
-
-    @staticmethod
-    def _graphs(*stores_and_touched) -> list:
-        *stores, touched = stores_and_touched
-        if touched is not None:
-            return list(touched)
-        found = {DEFAULT}
-        for store in stores:
-            found.update(store.named_graphs())
-        return list(found)
-
-    def _validate(self, before: ox.Store, touched: Touched) -> None:
-        for graph in self._graphs(before, self.store.ox, touched):
-            if not is_data_graph(graph):
-                continue
-            old = set(before.quads_for_pattern(None, None, None, graph))
-            new = set(self.store.ox.quads_for_pattern(None, None, None, graph))
-            changed = old ^ new
-            if not changed:
-                continue
-            problems = self._check(graph, {q.subject for q in changed})
+                change, result = plan(deadline)
+                require_admin(change, admin=admin, admin_configured=admin_configured)
+                problems = check_change(self.store.ox, change, deadline)
+                deadline.check()
+            except WriteTimeout:
+                raise EndpointError(
+                    504, "deadline_exceeded",
+                    f"The write could not be checked within its deadline ({timeout:g} s) and "
+                    "was stopped; nothing was changed. Send it in smaller parts, or name the "
+                    "graphs it changes (GRAPH <…>) so that fewer are compared.") from None
             if errors(problems):
                 raise ValidationFailed(problems)
-
-    def _check(self, graph: ox.NamedNode, subjects: set) -> list:
-        """SHACL problems of the (new) descriptions of ``subjects`` in ``graph``."""
-        lines, seen, todo = [], set(), list(subjects)
-        while todo:
-            subject = todo.pop()
-            if subject in seen:
-                continue
-            seen.add(subject)
-            for quad in self.store.ox.quads_for_pattern(subject, None, None, graph):
-                lines.append(f"{quad.subject} {quad.predicate} {quad.object} .\n")
-                if isinstance(quad.object, ox.BlankNode):
-                    todo.append(quad.object)
-        if not lines:
-            return []  # everything about them was removed
-        data = Graph().parse(data="".join(lines), format="nt")
-        objects = {str(o) for o in data.objects() if isinstance(o, URIRef)}
-        context = Graph()
-        for iri, kind in self.store.types_of(objects):
-            context.add((URIRef(iri), RDF.type, URIRef(kind)))
-        return validate_graph(data, file=f"graph <{graph.value}>", extra_context=context)
-
-    def _restore(self, before: ox.Store, touched: Touched) -> None:
-        for graph in self._graphs(before, self.store.ox, touched):
-            if isinstance(graph, ox.DefaultGraph):
-                self.store.ox.clear_graph(graph)
-            elif self.store.ox.contains_named_graph(graph):
-                self.store.ox.remove_graph(graph)
-            self.store.ox.extend(before.quads_for_pattern(None, None, None, graph))
+            if change:
+                with self.lock.writing():
+                    self.store.commit_changes(change)
+                    self.on_commit()
+            return result
+        finally:
+            self._serial.release()

@@ -7,7 +7,9 @@ whatever gets past a reader (for example a SPARQL Update).
 
 For RDF input the properties and classes are read from those shapes, so the loader and the
 shapes can never disagree: the paths of the shapes ``NoContactEmail`` and
-``NoContactPerson``, and the target classes of ``NoPeople``.
+``NoContactPerson``, and the target classes of ``NoPeople``. The shapes list every namespace
+a term is published under (schema.org over http and https, FOAF, vCard's current and older
+names), so a variant spelling is refused and dropped like the usual one.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ PEOPLE_SHAPE = SHAPES + "NoPeople"
 PERSONAL_FIELDS = frozenset({
     "contact", "contact_name", "contact_person", "contact_details", "email", "email_address",
     "e_mail", "phone", "telephone", "telephone_number", "mobile", "people", "officers",
+    "fax", "fax_number",
 })
 
 

@@ -2,7 +2,7 @@
 
 SPARQL Update (at /update and POSTed to /sparql) and the Graph Store Protocol (/store) share
 one writer, so each rule is tested through both where it applies. Stores are in memory,
-except one on-disk store with a worker pool, where "before" is the read-only snapshot.
+except one on-disk store with a worker pool, where writes go through the journal.
 """
 
 from __future__ import annotations
