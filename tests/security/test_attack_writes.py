@@ -498,3 +498,37 @@ def test_sigkill_during_a_valid_post_leaves_the_graph_before_or_after(template, 
         outcomes[at] = ("after" if quads == after else "before", replayed)
     assert outcomes["journal"] == ("after", True)  # killed while applying: finished on open
     assert outcomes["end"] == ("after", False)
+
+
+# -- item 6, the endpoint's part: entities in an RDF/XML upload ---------------------------------
+
+LAUGHS = """<?xml version="1.0"?>
+<!DOCTYPE rdf:RDF [
+ <!ENTITY a "hahahahahahahahahahahahahahahahahahahahahahahahahahahahahahahahahaha">
+ <!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">
+ <!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">
+ <!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">
+]>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+         xmlns:ex="http://example.org/">
+ <rdf:Description rdf:about="http://example.org/s"><ex:p>&d;&d;&d;</ex:p></rdf:Description>
+</rdf:RDF>
+"""
+
+
+@pytest.mark.parametrize("body", [
+    LAUGHS,
+    LAUGHS.replace("<!DOCTYPE rdf:RDF [", "<!doctype rdf:RDF ["),  # any case
+    LAUGHS.replace('<?xml version="1.0"?>\n', '<?xml version="1.0"?>\n<!-- a note -->\n'),
+    '<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF SYSTEM "file:///etc/passwd">\n'
+    + LAUGHS.split("]>\n", 1)[1],
+], ids=["nested entities", "lower-case doctype", "after a comment", "external DTD"])
+def test_rdfxml_uploads_with_a_doctype_are_refused_and_nothing_stored(live, body):
+    graph = "urn:practicebank:test:laughs"
+    status, _, answer = live.request(
+        "PUT", f"{live.base}/store?graph={graph}", body=body.encode(),
+        headers={"Content-Type": "application/rdf+xml", "Authorization": f"Bearer {TOKEN}"})
+    assert status == 400, answer[:300]
+    assert b"DOCTYPE" in answer or b"ENTITY" in answer
+    assert len(answer) < 2000
+    assert size(live, graph) == 0
