@@ -33,8 +33,6 @@ PLACEHOLDER = "http://practicebank.invalid/remote/"
 HOP_HEADERS = {"content-type", "accept", "user-agent"}
 DEFAULT_PORTS = {"http": 80, "https": 443}
 URL_SAFE = "/?:@!$&'()*+,;=%-._~"
-#: The largest answer one remote call may bring back (it is held in memory on the way).
-MAX_REMOTE_ANSWER = 64 * 1024 * 1024
 #: The largest text (data blocks left out) that the independent rdflib parse checks; a
 #: larger request that names a remote endpoint is refused (that parse is slow in Python).
 MAX_CROSS_CHECK = 256 * 1024
@@ -258,6 +256,7 @@ class Registration:
     endpoints: tuple[str, ...]
     deadline: float  # time.monotonic() value
     timeout: float
+    max_bytes: int = 64 * 1024 * 1024  # the max_remote_answer setting
     failures: list[str] = field(default_factory=list)
 
 
@@ -283,11 +282,11 @@ class ServiceProxy:
                                  name="service-proxy").start()
             return self._server.server_address[1]
 
-    def register(self, endpoints: tuple[str, ...], *, deadline: float,
-                 timeout: float) -> tuple[str, Registration]:
+    def register(self, endpoints: tuple[str, ...], *, deadline: float, timeout: float,
+                 max_bytes: int = 64 * 1024 * 1024) -> tuple[str, Registration]:
         self._start()
         token = secrets.token_hex(8)
-        registration = Registration(endpoints, deadline, timeout)
+        registration = Registration(endpoints, deadline, timeout, max_bytes)
         with self._lock:
             self._registrations[token] = registration
         return token, registration
@@ -339,7 +338,8 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
         left = registration.deadline - time.monotonic()
         timeout = max(0.05, min(registration.timeout, left))
         try:
-            status, headers, data = _call(self.command, endpoint, body, self.headers, timeout)
+            status, headers, data = _call(self.command, endpoint, body, self.headers, timeout,
+                                          registration.max_bytes)
         except TimeoutError:
             registration.failures.append(f"{endpoint} did not answer within {timeout:.1f} s")
             self._fail(504, "timeout")
@@ -372,7 +372,8 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-def _call(method: str, url: str, body: bytes | None, headers, timeout: float):
+def _call(method: str, url: str, body: bytes | None, headers, timeout: float,
+          max_bytes: int):
     """One request to ``url`` with a total ``timeout``; returns (status, headers, body)."""
     parts = urllib.parse.urlsplit(url)
     cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
@@ -393,8 +394,9 @@ def _call(method: str, url: str, body: bytes | None, headers, timeout: float):
             if not chunk:
                 break
             size += len(chunk)
-            if size > MAX_REMOTE_ANSWER:
-                raise ValueError(f"its answer is larger than {MAX_REMOTE_ANSWER} bytes")
+            if size > max_bytes:  # held in memory on the way: bounded
+                raise ValueError(f"its answer is larger than {max_bytes} bytes "
+                                 "(the max_remote_answer setting)")
             chunks.append(chunk)
         return response.status, response.getheaders(), b"".join(chunks)
     finally:

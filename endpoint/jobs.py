@@ -38,6 +38,7 @@ class QueryJob:
     remote: RemotePlan | None = None
     deadline: float = float("inf")  # time.time(); the same clock in every process
     service_timeout: float = 10.0
+    service_max_bytes: int = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ def execute(store: ox.Store, job: QueryJob, channel: Channel, *,
         proxy = proxy or ServiceProxy()
         token, registration = proxy.register(
             job.remote.endpoints, deadline=time.monotonic() + (job.deadline - time.time()),
-            timeout=job.service_timeout)
+            timeout=job.service_timeout, max_bytes=job.service_max_bytes)
         text = job.remote.bind(proxy.prefix(token))
     try:
         _execute(store, job, text, channel, registration, check_deadline)

@@ -113,6 +113,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Space-separated URL prefixes that SERVICE and LOAD may call; empty allows none."),
     Setting("service_timeout", 10.0, float,
             "Seconds one SERVICE call may take before it fails (within the query's deadline)."),
+    Setting("max_remote_answer", 64 * 1024 * 1024, int,
+            "Largest answer in bytes one SERVICE or LOAD call may bring back (it is held in "
+            "memory on the way); larger is a 502 naming the endpoint.", minimum=1),
     Setting("snapshot_dir", "", str,
             "Folder for the workers' read-only snapshots; default: STORE.snapshots beside "
             "the store."),

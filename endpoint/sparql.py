@@ -334,6 +334,7 @@ def make_job(runtime: Runtime, config: Mapping[str, Any], query: str,
                                  limits=runtime.limits),
         deadline=deadline,
         service_timeout=float(config["SERVICE_TIMEOUT"]),
+        service_max_bytes=int(config["MAX_REMOTE_ANSWER"]),
     )
 
 

@@ -80,7 +80,8 @@ def apply_update(text: str, *, base_iri: str | None, admin: bool = False) -> Non
     if plan.endpoints:
         token, registration = runtime.proxy.register(
             plan.endpoints, deadline=time.monotonic() + float(current_app.config["QUERY_TIMEOUT"]),
-            timeout=float(current_app.config["SERVICE_TIMEOUT"]))
+            timeout=float(current_app.config["SERVICE_TIMEOUT"]),
+            max_bytes=int(current_app.config["MAX_REMOTE_ANSWER"]))
     final = plan.bind(runtime.proxy.prefix(token)) if token else plan.text
 
     def changes(deadline):

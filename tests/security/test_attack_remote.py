@@ -10,6 +10,7 @@ called. A property test (hypothesis) then generates spellings by the hundred in 
 
 from __future__ import annotations
 
+import http.server
 import json
 import socket
 import threading
@@ -342,3 +343,46 @@ def test_no_spelling_of_a_host_off_the_allowlist_makes_a_connection(in_process, 
     run()
     time.sleep(0.1)
     assert trap.hits == 0
+
+
+# -- an allowed remote that answers too much ---------------------------------------------------
+
+
+class _Flood(http.server.BaseHTTPRequestHandler):
+    """An allowlisted endpoint whose answer is far larger than the server will hold."""
+
+    def do_POST(self):  # noqa: N802
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        rows = ",".join('{"x":{"type":"literal","value":"%s"}}' % ("x" * 100)
+                        for _ in range(2000))
+        body = ('{"head":{"vars":["x"]},"results":{"bindings":[' + rows + "]}}").encode()
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/sparql-results+json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def log_message(self, *args):
+        pass
+
+
+def test_an_allowed_remote_that_answers_too_much_is_a_502(tmp_path):
+    flood = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Flood)
+    threading.Thread(target=flood.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{flood.server_address[1]}/sparql"
+    PracticeStore(tmp_path / "store").close()
+    try:
+        with LiveServer(tmp_path / "store", tmp_path, "--service-allowlist", url,
+                        "--max-remote-answer", "100000") as live:
+            query = f"SELECT ?x WHERE {{ SERVICE <{url}> {{ ?x ?p ?o }} }}"
+            status, _, body = live.query(query)
+            assert status == 502, body
+            assert b"max_remote_answer" in body
+            status, _, body = live.query(query.replace("SERVICE", "SERVICE SILENT"))
+            assert status == 200 and json.loads(body)["results"]["bindings"] == [{}]
+    finally:
+        flood.shutdown()
+        flood.server_close()
