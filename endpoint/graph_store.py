@@ -27,6 +27,7 @@ from practicebank.loaders.problems import ValidationFailed
 from .errors import EndpointError, bad_request, unsupported_media_type, validation_failed
 from .negotiation import negotiate
 from .runtime import get_runtime
+from .sparql import preflight
 from .spool import Spool
 from .write_plans import delete_changes, post_changes, put_changes
 from .writes import require_write_access
@@ -42,7 +43,7 @@ GRAPH_FORMATS = [f for f in of_kind("rdf") if f.name in ("ttl", "nt", "jsonld", 
 def indirect() -> Response:
     """Graphs named by ``?graph=IRI`` or ``?default``; POST without either creates a graph."""
     if request.method == "OPTIONS":
-        return store_preflight()
+        return preflight(ALLOWED_METHODS)
     if "graph" in request.args and "default" in request.args:
         raise bad_request("Give either ?graph=IRI or ?default, not both.")
     if "default" in request.args:
@@ -63,19 +64,8 @@ def indirect() -> Response:
 def direct(rest: str) -> Response:
     """The graph whose IRI is this request's URL (direct graph identification)."""
     if request.method == "OPTIONS":
-        return store_preflight()
+        return preflight(ALLOWED_METHODS)
     return handle(ox.NamedNode(request.base_url))
-
-
-def store_preflight() -> Response:
-    """Answer OPTIONS (and CORS preflights) with every method the Graph Store serves."""
-    response = Response(status=204)
-    del response.headers["Content-Type"]
-    response.headers["Allow"] = ALLOWED_METHODS
-    response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
-    response.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type, Authorization"
-    response.headers["Access-Control-Max-Age"] = "86400"
-    return response
 
 
 def handle(graph: ox.NamedNode | ox.DefaultGraph) -> Response:

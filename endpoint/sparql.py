@@ -372,12 +372,13 @@ def _cache_headers(response: Response, etag: str, runtime) -> None:
         response.headers[name] = value
 
 
-def preflight() -> Response:
-    """Answer a CORS preflight: any origin may GET or POST queries with these headers."""
+def preflight(methods: str = ALLOWED_METHODS) -> Response:
+    """Answer OPTIONS and CORS preflights: any origin may use ``methods`` (the protocol's
+    GET and POST by default) with these headers."""
     response = Response(status=204)
     del response.headers["Content-Type"]
-    response.headers["Allow"] = ALLOWED_METHODS
-    response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
+    response.headers["Allow"] = methods
+    response.headers["Access-Control-Allow-Methods"] = methods
     response.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type, Authorization"
     response.headers["Access-Control-Max-Age"] = "86400"
     return response
