@@ -88,4 +88,12 @@ def main(folder: Path) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1])))
+    # Oxigraph parses and evaluates recursively: run on a stack as large as the query
+    # threads' (the shape limits of query_limits.py are measured against it), not on
+    # whatever the main thread was given.
+    threading.stack_size(64 * 1024 * 1024)
+    outcome: list[int] = []
+    runner = threading.Thread(target=lambda: outcome.append(main(Path(sys.argv[1]))))
+    runner.start()
+    runner.join()
+    sys.exit(outcome[0] if outcome else 1)
