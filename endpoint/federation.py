@@ -2,14 +2,17 @@
 
 pyoxigraph sends ``SERVICE`` requests itself, with no HTTP timeout and to any host the query
 names. So before a query runs, :func:`plan_remote_calls` finds every SERVICE endpoint (and
-LOAD source) with the lexer, refuses variables and anything off the allowlist (400 naming the
-endpoint), and rewrites each endpoint to ``http://127.0.0.1:PORT/TOKEN/N`` on a
-:class:`ServiceProxy` that the process executing the query runs. The proxy forwards the
-request to the real endpoint with a per-call timeout (never past the query's deadline), does
-not follow redirects, and records why a call failed so the client is told which endpoint
-broke. A second, independent parse of the rewritten text with rdflib's SPARQL grammar checks
-that no SERVICE is left pointing anywhere but the proxy. In a worker, the proxy dies with the
-worker, so a killed query cannot leave a remote call running.
+LOAD source) with the lexer, has Oxigraph itself resolve each one (escapes, prefixes and
+BASE, exactly as it will when it runs the text), refuses variables and anything off the
+allowlist (400 naming the endpoint; the allowlist compares scheme, host, port and path
+segments, never strings), and rewrites each endpoint to ``http://127.0.0.1:PORT/TOKEN/N`` on
+a :class:`ServiceProxy` that the process executing the query runs. The proxy forwards the
+request to the real endpoint with a per-call timeout (never past the query's deadline) and a
+cap on the answer's size, does not follow redirects, and records why a call failed so the
+client is told which endpoint broke. A second, independent parse of the rewritten text with
+rdflib's SPARQL grammar checks that no SERVICE is left pointing anywhere but the proxy.
+Whatever either check cannot read is refused: they fail closed. In a worker, the proxy dies
+with the worker, so a killed query cannot leave a remote call running.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from .errors import EndpointError, bad_request
-from .query_limits import QueryLimits, check_limits, data_blocks
+from .query_limits import QueryLimits, check_limits, data_blocks, surely_within
 from .sparql_text import RemoteRef, Token, UncheckableRemote, remote_refs, replace_spans, tokenize
 
 PLACEHOLDER = "http://practicebank.invalid/remote/"
@@ -132,7 +135,7 @@ def plan_remote_calls(text: str, allowlist: Allowlist, *, base_iri: str | None =
     anything the checks cannot read with certainty.
     """
     tokens: list[Token] | None = None
-    if limits is not None:
+    if limits is not None and not surely_within(text, limits):
         tokens = tokenize(text)
         check_limits(text, limits, tokens=tokens, is_update=is_update)
     lowered = text.lower()

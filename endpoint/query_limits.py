@@ -48,9 +48,24 @@ class QueryLimits:
                    int(config["MAX_QUERY_OPERATORS"]))
 
 
+def surely_within(text: str, limits: QueryLimits) -> bool:
+    """True when ``text`` cannot be past ``limits``, known from counting characters alone:
+    each count of the raw text is at least the count the lexer would make (it also counts
+    brackets, operators and keywords inside strings and IRIs). Most queries are settled
+    here, without a lexer pass (a tenth of the cost of a cheap query)."""
+    if sum(text.count(c) for c in OPENING) > limits.depth:
+        return False
+    if sum(text.count(c) for c in OPERATORS) > limits.operators:
+        return False
+    lowered = text.lower()
+    return sum(lowered.count(word.lower()) for word in CLAUSES) <= limits.clauses
+
+
 def check_limits(text: str, limits: QueryLimits, *, tokens: list[Token] | None = None,
                  is_update: bool = False) -> None:
     """Raise a 400 (``query_too_complex``) when ``text`` is past any of ``limits``."""
+    if surely_within(text, limits):
+        return
     tokens = tokenize(text) if tokens is None else tokens
     what = "update" if is_update else "query"
     depth = deepest = clauses = operators = 0
