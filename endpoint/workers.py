@@ -10,18 +10,24 @@ with the time left before the job's deadline; when it runs out, it SIGKILLs the 
 answers 504, and a background thread starts a replacement. The kill also ends any remote
 call the query had open (the SERVICE proxy lives in the worker), so no CPU or socket is left
 behind, and it ends the other jobs of that worker: their request threads see their pipes
-end and run them again on another worker. When every slot is busy a query waits for one
+end and run them again on another worker. A worker that dies on its own is different: the
+job that crashed it (named by the worker's fault handler) is never run again, so it cannot
+take the standby down too; its neighbours are. When every slot is busy a query waits for one
 until its deadline (503 then), and at most ``max_queued`` queries wait at once (503 at once
 beyond that).
 """
 
 from __future__ import annotations
 
+import ctypes
+import faulthandler
 import logging
 import multiprocessing
 import os
 import pickle
+import re
 import select
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -42,12 +48,20 @@ log = logging.getLogger("practicebank.workers")
 QUERY_THREAD_STACK = 64 * 1024 * 1024
 
 
-def worker_main(conns: list[Connection]) -> None:
+def worker_main(conns: list[Connection], crash_path: str | None = None) -> None:
     """One worker process: a thread per pipe, each answering one job at a time on the
-    snapshot the process has open (shared, so concurrent queries share its caches)."""
+    snapshot the process has open (shared, so concurrent queries share its caches).
+
+    If the process crashes, Python's fault handler writes which thread it was in to
+    ``crash_path``, so the pool knows which query to blame (see :meth:`WorkerPool._gone`).
+    """
     import signal
 
     from .federation import ServiceProxy
+
+    crash_file = open(crash_path, "w") if crash_path is not None else None
+    if crash_file is not None:
+        faulthandler.enable(file=crash_file, all_threads=True)  # names the crashed thread
 
     # Ctrl-C in a terminal reaches the whole process group; a worker is stopped by its pool.
     # (The server blocks its stop signals for a relay thread; a worker must not inherit that.)
@@ -58,7 +72,7 @@ def worker_main(conns: list[Connection]) -> None:
     # Oxigraph parses and evaluates recursively on the thread's own stack; this one holds
     # any query under the shape limits with a wide margin (query_limits.py).
     threading.stack_size(QUERY_THREAD_STACK)
-    threads = [threading.Thread(target=_serve, args=(conn, snapshot, proxy),
+    threads = [threading.Thread(target=_serve, args=(conn, snapshot, proxy, crash_file),
                                 name=f"query-{k}") for k, conn in enumerate(conns)]
     for thread in threads:
         thread.start()
@@ -66,12 +80,16 @@ def worker_main(conns: list[Connection]) -> None:
         thread.join()  # every pipe closed: the server is gone
 
 
-def _serve(conn: Connection, snapshot: _OpenSnapshot, proxy) -> None:
-    """The loop of one query thread of a worker: take a job, execute it, repeat."""
+def _serve(conn: Connection, snapshot: _OpenSnapshot, proxy, crash_file) -> None:
+    """The loop of one query thread of a worker: take a job, execute it, repeat. A thread
+    that fails reports itself in ``crash_file`` as the fault handler would, so the pool
+    blames its query alone."""
+
     from .jobs import execute
 
     channel = _PickleChannel(conn)
-    conn.send(("ready", os.getpid()))
+    _alternate_signal_stack()
+    conn.send(("ready", os.getpid(), threading.get_ident()))
     store = None
     try:
         while True:
@@ -85,9 +103,38 @@ def _serve(conn: Connection, snapshot: _OpenSnapshot, proxy) -> None:
             execute(store, job, channel, proxy=proxy)
     except BaseException:
         log.exception("A query thread failed")
+        if crash_file is not None:
+            crash_file.write(f"Current thread {threading.get_ident():#x}\n")
+            crash_file.flush()
         raise
     finally:
         conn.close()  # the server sees the pipe end and replaces this process
+
+
+class _StackT(ctypes.Structure):
+    _fields_ = [("ss_sp", ctypes.c_void_p), ("ss_flags", ctypes.c_int),
+                ("ss_size", ctypes.c_size_t)]
+
+
+_ALTERNATE_STACKS: list = []  # kept alive for the life of their threads
+
+
+def _alternate_signal_stack(size: int = 256 * 1024) -> None:
+    """Give this thread a stack of its own for signal handlers.
+
+    A query that overflows its thread's stack dies of SIGSEGV with no stack left to run a
+    handler on; Python's fault handler only has an alternate stack on the main thread. With
+    one here, it runs, and writes which thread crashed (measured: without it, nothing is
+    written). Best effort: where ``sigaltstack`` is missing, a crash is just not attributed.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        buffer = ctypes.create_string_buffer(size)
+        stack = _StackT(ctypes.cast(buffer, ctypes.c_void_p), 0, size)
+        if libc.sigaltstack(ctypes.byref(stack), None) == 0:
+            _ALTERNATE_STACKS.append(buffer)
+    except (OSError, AttributeError):
+        pass
 
 
 class _OpenSnapshot:
@@ -140,10 +187,15 @@ class _Process:
         self.process = process
         self.slots: list[_Slot] = []
         self.lost = False  # killed (or died): its slots are never used again
-        #: True when the pool killed it at another job's deadline: only then are the other
-        #: jobs it was answering run again (a process that died on its own may have been
-        #: killed by one of them, which must not take a second process down).
+        #: True when the pool killed it at another job's deadline: the other jobs it was
+        #: answering are innocent, and run again.
         self.killed_for_deadline = False
+        #: Where its fault handler writes, and the thread that crashed it, once read: the
+        #: query of that thread is never run again; the others are.
+        self.crash_path: str | None = None
+        self.culprit: int | None = None
+        self.culprit_read = False
+        self.culprit_lock = threading.Lock()
 
 
 class _Slot:
@@ -153,6 +205,7 @@ class _Slot:
         self.owner = owner
         self.conn = conn
         self.generation: Generation | None = None
+        self.thread: int | None = None  # the query thread's ident in its process
         # One poll object per pipe: multiprocessing's own poll() builds a selector per call,
         # which cost more than a cheap query.
         self.poller = select.poll()
@@ -166,6 +219,18 @@ class _Slot:
         if timeout <= 0 or not self.poller.poll(timeout * 1000):
             return None
         return pickle.loads(self.conn.recv_bytes())
+
+
+#: The line of a fault handler's report that names the thread that crashed.
+_CURRENT_THREAD = re.compile(r"^Current thread (0x[0-9a-fA-F]+)", re.MULTILINE)
+
+
+def _remove(path: str | None) -> None:
+    if path:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
 
 
 class _Lost(Exception):
@@ -275,7 +340,10 @@ class WorkerPool:
 
     def _spawn(self) -> None:
         pipes = [self._context.Pipe(duplex=True) for _ in range(self.threads)]
-        process = self._context.Process(target=worker_main, args=([c for _, c in pipes],),
+        handle, crash_path = tempfile.mkstemp(prefix="practicebank-worker-", suffix=".crash")
+        os.close(handle)
+        process = self._context.Process(target=worker_main,
+                                        args=([c for _, c in pipes], crash_path),
                                         daemon=True, name="practicebank-query-worker")
         process.start()
         for _, child in pipes:
@@ -283,15 +351,18 @@ class WorkerPool:
         with self._cond:
             self._spawned += 1
             owner = _Process(self._spawned, process)
+        owner.crash_path = crash_path
         try:
             for parent, _ in pipes:
                 if not parent.poll(60):
                     raise EOFError("the worker did not start within 60 s")
-                parent.recv()  # ("ready", pid)
-                owner.slots.append(_Slot(owner, parent))
+                slot = _Slot(owner, parent)
+                slot.thread = parent.recv()[2]  # ("ready", pid, thread ident)
+                owner.slots.append(slot)
         except (EOFError, OSError) as exc:
             log.error("A query worker failed to start: %s", exc)
             process.kill()
+            _remove(crash_path)
             for parent, _ in pipes:
                 parent.close()
             return
@@ -318,6 +389,7 @@ class WorkerPool:
             closed = self._closed
         owner.process.kill()  # SIGKILL: a query in Rust cannot be interrupted any other way
         owner.process.join(5)
+        self._culprit(owner)  # read (and remove) its crash report, if any
         for slot in idle:
             self._close_slot(slot)
         if not closed:
@@ -455,11 +527,35 @@ class WorkerPool:
         self._close_slot(slot)
         if owner.killed_for_deadline:
             return _Lost(f"worker process {owner.process.pid} was stopped")
+        culprit = self._culprit(owner)
+        if culprit is not None and culprit != slot.thread:
+            return _Lost(f"worker process {owner.process.pid} crashed on another query")
         return JobFailed(JobError(
             500, "worker_crashed",
             "The query worker died while answering this query, so it was not run again (it "
             "may be what made the worker fail). If it keeps happening, simplify the query "
             "or tell the operator."))
+
+    @staticmethod
+    def _culprit(owner: _Process) -> int | None:
+        """The thread that crashed ``owner``, from its fault handler's report, read once (a
+        dead process's pipes end after the report is written). A process killed with
+        SIGKILL, by us or the OOM killer, leaves none: then no query is known innocent."""
+        with owner.culprit_lock:
+            if not owner.culprit_read:
+                owner.culprit_read = True
+                try:
+                    with open(owner.crash_path or "", encoding="utf-8",
+                              errors="replace") as f:
+                        found = _CURRENT_THREAD.search(f.read(1 << 16))
+                except OSError:
+                    found = None
+                _remove(owner.crash_path)
+                if found:
+                    owner.culprit = int(found.group(1), 16)
+                    log.error("A query worker crashed in thread %#x; that query is not run "
+                              "again, the others it was answering are", owner.culprit)
+            return owner.culprit
 
     def status(self) -> dict[str, int]:
         with self._cond:

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import pytest
 from endpoint_live import TOKEN, LiveServer
+from practicebank.loaders.load import ensure_demo
 from practicebank.loaders.store import PracticeStore
 
 PATH = "<http://example.org/p>"
@@ -160,3 +162,52 @@ def test_the_limits_are_settings(tmp_path):
         # data blocks do not count operators: a long INSERT DATA of negative numbers is fine
         data = " ".join(f"<urn:s{i}> <urn:p> -{i} ." for i in range(50))
         assert live.update(f"INSERT DATA {{ GRAPH <urn:g> {{ {data} }} }}")[0] == 204
+
+
+def test_a_crash_blames_its_own_query_and_spares_the_others(tmp_path):
+    """With the limits lifted, a query crashes its worker (the probe's case). Only that query
+    fails, with a 500, and is never run again (the probe saw the pool send it to the
+    standby, which died too); a query the same process was answering at the same time runs
+    again and is answered; the other process is untouched."""
+    store = PracticeStore(tmp_path / "store")
+    ensure_demo(store)
+    store.close()
+    lifted = ["--max-query-depth", "10000000", "--max-query-clauses", "10000000",
+              "--max-query-operators", "10000000"]
+    slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"  # ~1e7 rows, ~1 s
+    crash = "SELECT * WHERE " + "{" * 100000 + "}" * 100000
+    with LiveServer(tmp_path / "store", tmp_path, "--workers", "2", "--worker-threads", "2",
+                    "--query-timeout", "60", *lifted) as live:
+        pids = wait_for_workers(live)
+        started = time.monotonic()
+        status, _, body = live.query(slow, client_timeout=60)
+        assert status == 200
+        alone, expected = time.monotonic() - started, json.loads(body)
+        pids = wait_for_workers(live)
+        answer: dict = {}
+        innocent = threading.Thread(
+            target=lambda: answer.update(result=live.query(slow, client_timeout=60)))
+        innocent.start()
+        time.sleep(alone / 4)  # the innocent query is running on the first process
+        status, _, body = live.request(
+            "POST", f"{live.base}/sparql", body=crash.encode(),
+            headers={"Content-Type": "application/sparql-query"})
+        innocent.join()
+        assert status == 500, body[:300]
+        assert json.loads(body)["error"] == "worker_crashed"
+        status, _, body = answer["result"]
+        assert status == 200, body[:300]
+        assert json.loads(body) == expected
+        after = wait_for_workers(live)
+        assert len(set(pids) & set(after)) == 1, "exactly one process died and was replaced"
+        assert "crashed in thread" in live.log.read_text()
+
+
+def wait_for_workers(server, n: int = 2, timeout: float = 30) -> list[int]:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        health = json.loads(server.request("GET", f"{server.base}/health")[2])
+        if health["workers"] == n and health["busy"] == 0:
+            return server.children()
+        time.sleep(0.1)
+    raise AssertionError(f"workers did not come back: {health}")
