@@ -26,8 +26,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass, field
 
-import pyoxigraph as ox
-
+from .engine_terms import resolve_iri
 from .errors import EndpointError, bad_request
 from .query_limits import QueryLimits, check_limits, data_blocks, surely_within
 from .sparql_text import RemoteRef, Token, UncheckableRemote, remote_refs, replace_spans, tokenize
@@ -155,20 +154,14 @@ def plan_remote_calls(text: str, allowlist: Allowlist, *, base_iri: str | None =
     return RemotePlan(rewritten, endpoints)
 
 
-_RESOLVER = ox.Store()  # empty: only ever asked to evaluate a BIND of one constant
-
-
 def _target(ref: RemoteRef, allowlist: Allowlist, base_iri: str | None) -> str:
     if ref.is_variable:
         raise bad_request(
             f"{ref.keyword} {ref.token.text}: an endpoint chosen by a variable is not allowed. "
             "Name the endpoint with an IRI.", kind="service_not_allowed")
     try:
-        rows = list(_RESOLVER.query(
-            f"{ref.prolog}\nSELECT ?x WHERE {{ BIND({ref.token.text} AS ?x) }}",
-            base_iri=base_iri))
-        iri = rows[0]["x"].value
-    except (SyntaxError, ValueError, IndexError, KeyError, TypeError) as exc:
+        iri = resolve_iri(ref.token.text, ref.prolog, base_iri=base_iri)
+    except ValueError as exc:
         raise bad_request(f"{ref.keyword} {ref.token.text[:200]} does not name an endpoint "
                           f"this server can check ({exc}).", kind="service_not_allowed") from exc
     try:

@@ -16,12 +16,11 @@ the write then compares every graph.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from urllib.parse import urljoin
 
 import pyoxigraph as ox
 
+from .engine_terms import resolve_iri
 from .sparql_text import Token, tokenize
 
 DEFAULT = ox.DefaultGraph()
@@ -79,8 +78,7 @@ class _Reader:
         self.text = text
         self.tokens = tokenize(text)
         self.i = 0
-        self.base = base_iri
-        self.prefixes: dict[str, str] = {}
+        self.base = base_iri  # the request's; BASE declarations are in the prologue text
         self.declarations: list[str] = []
         self.prologue_text = ""  # the declarations joined, rebuilt only when they change
 
@@ -113,20 +111,16 @@ class _Reader:
         return token is not None and token.kind == "other" and token.text == char
 
     def term(self, token: Token) -> ox.NamedNode | None:
-        """The IRI a token names, or None for a variable (any graph)."""
+        """The IRI a token names, as Oxigraph reads it with the declarations so far (see
+        :mod:`.engine_terms`), or None for a variable (any graph)."""
         if token.kind == "var":
             return None
-        if token.kind == "iri":
-            return ox.NamedNode(self.resolve(_unescape(token.text[1:-1])))
-        if token.kind == "pname":
-            prefix, _, local = token.text.partition(":")
-            if prefix not in self.prefixes:
-                raise _Unknown(f"undeclared prefix {prefix}:")
-            return ox.NamedNode(self.prefixes[prefix] + _unescape_local(local))
-        raise _Unknown(f"not a graph name: {token.text}")
-
-    def resolve(self, iri: str) -> str:
-        return urljoin(self.base, iri) if self.base else iri
+        if token.kind not in ("iri", "pname"):
+            raise _Unknown(f"not a graph name: {token.text}")
+        try:
+            return ox.NamedNode(resolve_iri(token.text, self.prologue_text, base_iri=self.base))
+        except ValueError as exc:
+            raise _Unknown(str(exc)) from exc
 
     def group(self) -> tuple[int, int]:
         """Skip ``{ … }`` from the current token; its first and last token indexes."""
@@ -170,14 +164,12 @@ class _Reader:
                 iri = self.tokens[self.i + 1]
                 if iri.kind != "iri":
                     raise _Unknown("BASE needs an IRI")
-                self.base = self.resolve(_unescape(iri.text[1:-1]))
                 self.declarations.append(self.text[token.start:iri.end])
                 self.i += 2
             elif token is not None and token.is_word("PREFIX"):
                 name, iri = self.tokens[self.i + 1], self.tokens[self.i + 2]
                 if name.kind != "pname" or not name.text.endswith(":") or iri.kind != "iri":
                     raise _Unknown("PREFIX needs a name and an IRI")
-                self.prefixes[name.text[:-1]] = self.resolve(_unescape(iri.text[1:-1]))
                 self.declarations.append(self.text[token.start:iri.end])
                 self.i += 3
             else:
@@ -277,12 +269,3 @@ class _Reader:
                     found.add(default)
                 j += 1
         return frozenset(found)
-
-
-def _unescape(iri: str) -> str:
-    return re.sub(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})",
-                  lambda m: chr(int(m.group(1) or m.group(2), 16)), iri)
-
-
-def _unescape_local(local: str) -> str:
-    return re.sub(r"\\(.)", r"\1", local)

@@ -105,9 +105,8 @@ def require_admin(change: ChangeSet, *, admin: bool, admin_configured: bool) -> 
 class Writer:
     """Serialises writes on ``store`` and applies only those that pass their checks.
 
-    ``on_commit`` runs after a change is applied (publish a snapshot, bump ETags).
-    ``before`` is no longer used (a write's "before" is the store itself, unchanged until the
-    write has passed): it is accepted so that callers written for the old writer still work.
+    ``on_commit`` runs after a change is applied (publish a snapshot, bump ETags). A
+    write's "before" is the store itself, unchanged until the write has passed its checks.
     """
 
     def __init__(self, store: PracticeStore, lock: RWLock, *,

@@ -249,6 +249,27 @@ def test_the_write_token_cannot_touch_provenance_by_any_route(live):
     assert lines(live, graph) == before
 
 
+@pytest.mark.parametrize("spelling", [
+    "<https://w3id.org/practicebank/graph/provenanc\\u0065>",
+    "<https://w3id.org/practicebank/graph/provenanc\\U00000065>",
+    "g:provenance",
+    "<./provenance>",
+    "<provenance>",
+    "<../graph/provenance>",
+], ids=["\\u escape", "\\U escape", "prefixed", "dot segment", "BASE-relative",
+        "dot-segments"])
+def test_spellings_of_a_system_graph_in_an_update_are_caught(live, spelling):
+    """What an update writes is worked out with the engine's own reading of its IRIs, so
+    no spelling of graph/provenance gets a write past the admin check, or lost."""
+    graph = BASE + "graph/provenance"
+    before = lines(live, graph)
+    text = (f"PREFIX g: <{BASE}graph/> BASE <{BASE}graph/> "
+            f"INSERT {{ GRAPH {spelling} {{ {NOTE} }} }} WHERE {{}}")
+    status, error = update(live, text)
+    assert status == 403 and error["error"] == "admin_required", (text, error)
+    assert lines(live, graph) == before
+
+
 @pytest.mark.parametrize("name", ["ontology", "vocabularies", "reference", "organisations"])
 def test_the_write_token_cannot_touch_the_model_or_reference_data(live, name):
     graph = f"{BASE}graph/{name}"
