@@ -177,8 +177,10 @@ def summary(latencies: list[float], elapsed: float, errors: int) -> dict:
 # -- servers -------------------------------------------------------------------------------------
 
 
-def tree_cpu_seconds(root: int) -> float:
-    """User + system CPU time used so far by ``root`` and every process under it (Linux)."""
+def tree_cpu_seconds(root: int, *, waited: bool = False) -> float:
+    """User + system CPU time used so far by ``root`` and every process under it (Linux);
+    with ``waited``, also that of the children they have waited for (a process that ended
+    before the measure was taken, such as the one an update runs in)."""
     parents, times = {}, {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -189,7 +191,7 @@ def tree_cpu_seconds(root: int) -> float:
         except OSError:
             continue
         parents[int(entry)] = int(fields[1])
-        times[int(entry)] = int(fields[11]) + int(fields[12])
+        times[int(entry)] = sum(int(x) for x in fields[11:15 if waited else 13])
     family, grew = {root}, True
     while grew:
         grew = False

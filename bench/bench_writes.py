@@ -35,7 +35,13 @@ from pathlib import Path
 import pyoxigraph as ox
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_endpoint import free_port, start_practicebank, stop, wait_up  # noqa: E402
+from bench_endpoint import (  # noqa: E402
+    free_port,
+    start_practicebank,
+    stop,
+    tree_cpu_seconds,
+    wait_up,
+)
 
 TOKEN = "bench-writes"
 BASE = "https://w3id.org/practicebank/"
@@ -97,29 +103,6 @@ def graph_size(port: int, query_path: str, graph: str) -> int:
         return int(response.read().decode().split()[1])
 
 
-def tree_cpu_seconds(root: int) -> float:
-    """User + system CPU time of ``root``, every process under it, and every child they
-    have waited for (the process an update runs in ends before the request does)."""
-    parents, times = {}, {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            parents[int(entry)] = int(fields[1])
-            times[int(entry)] = sum(int(x) for x in fields[11:15])
-    family, grew = {root}, True
-    while grew:
-        grew = False
-        for pid, parent in parents.items():
-            if parent in family and pid not in family:
-                family.add(pid)
-                grew = True
-    return sum(times.get(pid, 0) for pid in family) / os.sysconf("SC_CLK_TCK")
-
-
 def start_oxigraph(location: Path) -> tuple[subprocess.Popen, int]:
     """``oxigraph serve`` without ``--union-default-graph``, which refuses ``WITH``."""
     binary = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
@@ -165,9 +148,9 @@ def measure(server: str, base: Path, work: Path, sizes: list[int]) -> list[dict]
                                        ("DELETE/INSERT WHERE", left + size),
                                        ("DELETE DATA", left + size // 10)):
                     text = update_text(kind, graph, size)
-                    cpu = tree_cpu_seconds(process.pid)
+                    cpu = tree_cpu_seconds(process.pid, waited=True)
                     status, wall, body = post(port, update_path, text)
-                    cpu = tree_cpu_seconds(process.pid) - cpu
+                    cpu = tree_cpu_seconds(process.pid, waited=True) - cpu
                     if status not in (200, 204):
                         sys.exit(f"{server}: {kind} of {size} triples answered {status}: "
                                  f"{body[:500]!r}")

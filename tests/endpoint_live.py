@@ -114,6 +114,18 @@ class LiveServer:
         return int(json.loads(body)["results"]["bindings"][0]["n"]["value"])
 
 
+def wait_for_workers(server: LiveServer, n: int = 2, timeout: float = 30) -> list[int]:
+    """The pids of ``server``'s query workers once ``n`` are up and idle (after a kill, the
+    replacement starts in the background)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        health = json.loads(server.request("GET", f"{server.base}/health")[2])
+        if health["workers"] == n and health["busy"] == 0:
+            return server.children()
+        time.sleep(0.1)
+    raise AssertionError(f"workers did not come back: {health}")
+
+
 def children_of(pid: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():

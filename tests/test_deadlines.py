@@ -18,7 +18,7 @@ import time
 import urllib.parse
 
 import pytest
-from endpoint_live import LiveServer, cpu_seconds
+from endpoint_live import LiveServer, cpu_seconds, wait_for_workers
 from practicebank.loaders.load import ensure_demo
 from practicebank.loaders.store import PracticeStore
 
@@ -44,16 +44,6 @@ def timed_query(server, query, **params):
     started = time.monotonic()
     status, headers, body = server.query(query, **params)
     return status, headers, body, time.monotonic() - started
-
-
-def wait_for_workers(server, n: int = 2, timeout: float = 30) -> list[int]:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        health = json.loads(server.request("GET", f"{server.base}/health")[2])
-        if health["workers"] == n and health["busy"] == 0:
-            return server.children()
-        time.sleep(0.1)
-    raise AssertionError(f"workers did not come back: {health}")
 
 
 def test_runaway_query_gets_a_clean_504_within_the_deadline_plus_one_second(server):

@@ -15,7 +15,7 @@ import threading
 import time
 
 import pytest
-from endpoint_live import TOKEN, LiveServer
+from endpoint_live import TOKEN, LiveServer, wait_for_workers
 from practicebank.loaders.load import ensure_demo
 from practicebank.loaders.store import PracticeStore
 
@@ -202,12 +202,3 @@ def test_a_crash_blames_its_own_query_and_spares_the_others(tmp_path):
         assert len(set(pids) & set(after)) == 1, "exactly one process died and was replaced"
         assert "crashed in thread" in live.log.read_text()
 
-
-def wait_for_workers(server, n: int = 2, timeout: float = 30) -> list[int]:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        health = json.loads(server.request("GET", f"{server.base}/health")[2])
-        if health["workers"] == n and health["busy"] == 0:
-            return server.children()
-        time.sleep(0.1)
-    raise AssertionError(f"workers did not come back: {health}")
