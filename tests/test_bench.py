@@ -50,3 +50,16 @@ def test_the_endpoint_benchmark_runs_with_one_command(tmp_path):
     from practicebank.loaders.store import PracticeStore
 
     PracticeStore(tmp_path / "store").close()
+
+
+def test_the_write_benchmark_runs_with_one_command():
+    """``bench/bench_writes.py`` in miniature: every operation on both servers, in the table."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "bench_writes.py"), "--sizes", "50",
+         "--rounds", "1"],
+        capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    rows = re.findall(r"^\| (practicebank serve|oxigraph serve) \| ([A-Z/ ]+) \| "
+                      r"(data|scratch) graph \| 50 \|", result.stdout, re.MULTILINE)
+    assert len(rows) == 12, result.stdout[-2000:]
