@@ -32,6 +32,8 @@ from .query_limits import QueryLimits, check_limits, data_blocks, surely_within
 from .sparql_text import RemoteRef, Token, UncheckableRemote, remote_refs, replace_spans, tokenize
 
 PLACEHOLDER = "http://practicebank.invalid/remote/"
+#: The endpoint of a SILENT call that the checks refused: the proxy fails it without a call.
+REFUSED = ""
 HOP_HEADERS = {"content-type", "accept", "user-agent"}
 DEFAULT_PORTS = {"http": 80, "https": 443}
 URL_SAFE = "/?:@!$&'()*+,;=%-._~"
@@ -116,7 +118,9 @@ class RemotePlan:
     """A query or update whose remote calls go through placeholders, and their real targets."""
 
     text: str  # with PLACEHOLDER + index for each remote IRI
-    endpoints: tuple[str, ...] = ()
+    endpoints: tuple[str, ...] = ()  # REFUSED for a SILENT call that may not be made
+    #: Why each SILENT call was refused (the answer says so in a ``Warning`` header).
+    refused: tuple[str, ...] = ()
 
     def bind(self, proxy_prefix: str) -> str:
         """The text with the placeholders pointing at a proxy registration."""
@@ -146,12 +150,33 @@ def plan_remote_calls(text: str, allowlist: Allowlist, *, base_iri: str | None =
     except UncheckableRemote as exc:
         raise bad_request(f"The remote calls of this request could not be checked: {exc}",
                           kind="service_not_allowed") from exc
-    endpoints = tuple(_target(ref, allowlist, base_iri) for ref in refs)
+    endpoints, refused = [], []
+    for ref in refs:
+        try:
+            endpoints.append(_target(ref, allowlist, base_iri))
+        except EndpointError as error:
+            if not ref.silent or ref.is_variable:
+                raise
+            # SILENT: a call that may not be made fails like an unreachable endpoint, which
+            # the query goes on without (Federated Query §4); the proxy answers it with a
+            # 502 and connects nowhere.
+            endpoints.append(REFUSED)
+            refused.append(error.message)
     edits = [(ref.token.start, ref.token.end, f"<{PLACEHOLDER}{i}>") for i, ref in enumerate(refs)]
     rewritten = replace_spans(text, edits)
     if refs or _may_hide_a_call(tokens):
         _verify(rewritten, len(refs), is_update)
-    return RemotePlan(rewritten, endpoints)
+    return RemotePlan(rewritten, tuple(endpoints), tuple(refused))
+
+
+def refused_warning(plan: RemotePlan) -> str | None:
+    """The ``Warning`` header of an answer some SILENT calls of which were refused (RFC 7234
+    "199 Miscellaneous warning"; quotes and control characters dropped from the text)."""
+    if not plan.refused:
+        return None
+    text = " ".join(plan.refused)
+    text = "".join(c for c in text if c.isprintable() and c not in '"\\')[:500]
+    return f'199 practicebank "SERVICE or LOAD SILENT not called: {text}"'
 
 
 def _target(ref: RemoteRef, allowlist: Allowlist, base_iri: str | None) -> str:
@@ -331,6 +356,10 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
             self._fail(404, "unknown remote call")
             return
         registration, endpoint = found
+        if endpoint == REFUSED:
+            registration.failures.append("a SILENT call was refused by the allowlist")
+            self._fail(502, "refused: not on the allowlist")
+            return
         left = registration.deadline - time.monotonic()
         timeout = max(0.05, min(registration.timeout, left))
         try:

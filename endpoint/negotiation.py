@@ -29,6 +29,11 @@ def negotiate(request: Request, supported: Sequence[Format]) -> Format:
     )
 
 
+#: What ``format=xml``/``json`` mean for a graph answer (CONSTRUCT, DESCRIBE), as Fuseki and
+#: Virtuoso read them: SPARQLWrapper sends ``format=xml`` with every query by default.
+GRAPH_SYNONYMS = {"xml": "rdfxml", "json": "jsonld"}
+
+
 def requested_format(request: Request) -> str | None:
     """The ``format=`` parameter, from the URL or from a form body (the URL wins)."""
     value = request.args.get("format")
@@ -52,6 +57,8 @@ def choose_format(
         raise ValueError("choose_format needs at least one supported format")
     if requested:
         chosen = by_name(requested) or (by_media_type(requested) if "/" in requested else None)
+        if chosen not in supported and supported[0].kind == "rdf":
+            chosen = by_name(GRAPH_SYNONYMS.get(requested.lower(), requested))
         if chosen in supported:
             return chosen
         raise not_acceptable(

@@ -35,7 +35,7 @@ from .errors import (
     unsupported_media_type,
 )
 from .executors import Answer, InProcessExecutor, JobFailed, RWLock
-from .federation import Allowlist, plan_remote_calls
+from .federation import Allowlist, RemotePlan, plan_remote_calls, refused_warning
 from .jobs import JobError, QueryJob
 from .metrics import EXTENSION as METRICS
 from .negotiation import FORM_TYPE, choose_format, requested_format
@@ -298,11 +298,20 @@ def answer_query(asked: ProtocolQuery) -> Response:
     )
     answer = run_job(runtime, job, current_app)
     response = Response(answer.body, status=200, content_type=answer.content_type)
+    warn_refused(response, job.remote)
     if answer.length is not None:
         response.content_length = answer.length
     if cacheable:
         _cache_headers(response, etag, runtime)
     return response
+
+
+def warn_refused(response: Response, plan: RemotePlan | None) -> None:
+    """Say in a ``Warning`` header (and the log) which SILENT calls were not made."""
+    warning = refused_warning(plan) if plan is not None else None
+    if warning is not None:
+        response.headers["Warning"] = warning
+        current_app.logger.warning("Refused SILENT remote call(s): %s", "; ".join(plan.refused))
 
 
 def answer_etag(freshness, accept: str, requested: str) -> str:

@@ -20,10 +20,17 @@ from flask import Blueprint, Response, current_app, g, request
 from practicebank.loaders.problems import ValidationFailed
 
 from .errors import bad_request, internal_error, unsupported_media_type, validation_failed
-from .federation import plan_remote_calls, remote_failure
+from .federation import RemotePlan, plan_remote_calls, remote_failure
 from .negotiation import FORM_TYPE
 from .runtime import get_runtime
-from .sparql import UPDATE_TYPE, graph_params, preflight, single_param, utf8_body
+from .sparql import (
+    UPDATE_TYPE,
+    graph_params,
+    preflight,
+    single_param,
+    utf8_body,
+    warn_refused,
+)
 from .sparql_text import add_using, dataset_clauses, query_hash
 from .write_plans import update_changes
 from .writes import require_write_access
@@ -66,13 +73,16 @@ def handle_update_request() -> Response:
         text = add_using(text, [n.value for n in using], [n.value for n in using_named])
     except ValueError as exc:
         raise bad_request(f"The update is not valid SPARQL: {exc}.", kind="syntax_error") from exc
-    apply_update(text, base_iri=request.base_url, admin=admin)
-    return Response(status=204)
+    plan = apply_update(text, base_iri=request.base_url, admin=admin)
+    response = Response(status=204)
+    warn_refused(response, plan)
+    return response
 
 
-def apply_update(text: str, *, base_iri: str | None, admin: bool = False) -> None:
+def apply_update(text: str, *, base_iri: str | None, admin: bool = False) -> RemotePlan:
     """Apply a SPARQL update as one validated write (raises the 400/403/422/502/504
-    errors); ``admin`` when the request carried the admin token."""
+    errors); ``admin`` when the request carried the admin token. Returns its remote plan
+    (which says what SILENT calls were refused)."""
     runtime = get_runtime()
     plan = plan_remote_calls(text, runtime.allowlist, base_iri=base_iri, is_update=True,
                              limits=runtime.limits)
@@ -108,3 +118,4 @@ def apply_update(text: str, *, base_iri: str | None, admin: bool = False) -> Non
     finally:
         if token is not None:
             runtime.proxy.unregister(token)
+    return plan

@@ -86,6 +86,7 @@ _BY_MEDIA_TYPE.update({
     "application/x-turtle": _BY_NAME["ttl"],
     "text/plain": _BY_NAME["nt"],
     "application/xml": _BY_NAME["xml"],
+    "text/tsv": _BY_NAME["tsv"],  # what Oxigraph also accepts for TSV results
 })
 
 

@@ -178,6 +178,11 @@ def test_every_service_clause_is_found_and_rewritten():
     plan = plan_remote_calls(query, Allowlist(("http://ok.example/",)))
     assert plan.endpoints == ("http://ok.example/a", "http://ok.example/b")
     assert "ok.example" not in plan.text.split("WHERE", 1)[1]
+    # e:b is SILENT: off the list, it is skipped (the proxy fails it without a call)...
+    plan = plan_remote_calls(query, Allowlist(("http://ok.example/a",)))
+    assert plan.endpoints == ("http://ok.example/a", "")
+    assert len(plan.refused) == 1 and "http://ok.example/b" in plan.refused[0]
+    # ... while a call without SILENT off the list is a 400 naming it.
     with pytest.raises(EndpointError) as refused:
-        plan_remote_calls(query, Allowlist(("http://ok.example/a",)))
+        plan_remote_calls(query.replace("SILENT ", ""), Allowlist(("http://ok.example/a",)))
     assert refused.value.code == 400 and "http://ok.example/b" in refused.value.message
