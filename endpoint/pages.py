@@ -11,7 +11,6 @@ from flask import Blueprint, Response, jsonify, render_template
 from practicebank.loaders.formats import of_kind
 from practicebank.loaders.namespaces import PREFIXES
 
-from .db import get_store
 from .runtime import get_runtime
 
 bp = Blueprint("pages", __name__)
@@ -38,7 +37,7 @@ def index() -> str:
     """The landing page: what practicebank is, its counts, and a query to start from."""
     return render_template(
         "index.html",
-        stats=get_store().stats(),
+        stats=get_runtime().headline(),
         example=example_query(),
         formats=of_kind("results"),
     )

@@ -68,6 +68,7 @@ class Runtime:
         self.proxy = ServiceProxy()  # remote calls of updates, which run in this process
         self.snapshots: Snapshots | None = None
         self._stats: tuple[int, dict] | None = None
+        self._headline: tuple[int, dict[str, int]] | None = None
         self._stats_lock = threading.Lock()
         workers = int(config["WORKERS"])
         if store.path is not None and workers >= 0:
@@ -93,8 +94,9 @@ class Runtime:
         self.freshness.bump()
 
     def stats(self) -> dict:
-        """Triple counts (total and per named graph), computed once per committed write."""
-        with self._stats_lock:
+        """Triple counts (total and per named graph), computed once per committed write,
+        on the store as committed (never half-way through a write being applied)."""
+        with self._stats_lock, self.lock.reading():
             if self._stats is None or self._stats[0] != self.freshness.writes:
                 per_graph = {}
                 for row in self.store.ox.query(
@@ -108,6 +110,15 @@ class Runtime:
                     "graphs": per_graph,
                 })
             return self._stats[1]
+
+    def headline(self) -> dict[str, int]:
+        """The landing page's counts (:meth:`PracticeStore.stats`: practices, forces,
+        concepts …): five COUNT queries, so computed once per committed write, not per
+        visit."""
+        with self._stats_lock, self.lock.reading():
+            if self._headline is None or self._headline[0] != self.freshness.writes:
+                self._headline = (self.freshness.writes, self.store.stats())
+            return self._headline[1]
 
     def disk_bytes(self) -> int:
         if self.store.path is None or not self.store.path.exists():

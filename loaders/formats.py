@@ -31,7 +31,6 @@ class Format:
     extensions: tuple[str, ...] = ()
     results_format: ox.QueryResultsFormat | None = None
     rdf_format: ox.RdfFormat | None = None
-    rdflib_name: str | None = None  # rdflib's parser/serializer plugin for this format
     charset: bool = True
     reader: str | None = None  # how `load` reads it: "rdf", "csv", "json", "jsonl"; None: no
     #: A copy cut short does not parse (JSON's closing brackets are checked by every parser;
@@ -54,17 +53,17 @@ FORMATS: tuple[Format, ...] = (
     Format("tsv", "text/tab-separated-values", "results", (), (".tsv",),
            results_format=ox.QueryResultsFormat.TSV),
     Format("ttl", "text/turtle", "rdf", ("turtle",), (".ttl",),
-           rdf_format=ox.RdfFormat.TURTLE, rdflib_name="turtle", reader="rdf"),
+           rdf_format=ox.RdfFormat.TURTLE, reader="rdf"),
     Format("nt", "application/n-triples", "rdf", ("ntriples", "n-triples"), (".nt",),
-           rdf_format=ox.RdfFormat.N_TRIPLES, rdflib_name="nt", reader="rdf"),
+           rdf_format=ox.RdfFormat.N_TRIPLES, reader="rdf"),
     Format("jsonld", "application/ld+json", "rdf", ("json-ld",), (".jsonld",),
-           rdf_format=ox.RdfFormat.JSON_LD, rdflib_name="json-ld", reader="rdf", closed=True),
+           rdf_format=ox.RdfFormat.JSON_LD, reader="rdf", closed=True),
     Format("rdfxml", "application/rdf+xml", "rdf", ("rdf", "owl"), (".rdf", ".owl"),
-           rdf_format=ox.RdfFormat.RDF_XML, rdflib_name="xml", reader="rdf"),
+           rdf_format=ox.RdfFormat.RDF_XML, reader="rdf"),
     Format("nq", "application/n-quads", "rdf", ("nquads", "n-quads"), (".nq",),
-           rdf_format=ox.RdfFormat.N_QUADS, rdflib_name="nquads", reader="rdf"),
+           rdf_format=ox.RdfFormat.N_QUADS, reader="rdf"),
     Format("trig", "application/trig", "rdf", (), (".trig",),
-           rdf_format=ox.RdfFormat.TRIG, rdflib_name="trig", reader="rdf"),
+           rdf_format=ox.RdfFormat.TRIG, reader="rdf"),
     Format("html", "text/html", "html", (), (".html",)),
     # Records: practice-bank JSON (docs/practice.schema.json) and data.police.uk API JSON.
     # "json" as a --format for load means these; as a results format it stays SPARQL JSON.

@@ -580,7 +580,7 @@ def load_bundle(store: PracticeStore, bundle: Bundle, *, validate: bool = True) 
     """Load one of the bundled files into its graph (validated like any other load)."""
     started = _now()
     data = bundle.read_bytes()
-    conversion = read_rdf(data, formats.by_name("ttl"), file=bundle.filename)
+    conversion = read_rdf(data, formats.by_name("ttl"))
     activity = ID[f"load/{uuid.uuid4()}"]
     digest = hashlib.sha256(data).hexdigest()
     if store.has_graph(bundle.graph):

@@ -23,8 +23,6 @@ GRAPH = Namespace(BASE + "graph/")
 SCHEMA = Namespace("https://schema.org/")
 ORG = Namespace("http://www.w3.org/ns/org#")
 QB = Namespace("http://purl.org/linked-data/cube#")
-FOAF = Namespace("http://xmlns.com/foaf/0.1/")
-VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 ONS_GEOGRAPHY = "http://statistics.data.gov.uk/id/statistical-geography/"
 POLICE_API = "https://data.police.uk/api/forces/"
 
@@ -69,8 +67,3 @@ def concept(scheme: str, notation: str):
 def scheme(name: str):
     """The IRI of concept scheme ``name``."""
     return CONCEPT[name]
-
-
-def graph(name: str):
-    """The IRI of named graph ``name``."""
-    return GRAPH[name]

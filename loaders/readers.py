@@ -230,6 +230,6 @@ def read_file(path: Path, *, format: str | None = None, graph_name: str = "data"
     return name, conversion
 
 
-def read_rdf(data: bytes, fmt: formats.Format, *, file: str) -> Conversion:
+def read_rdf(data: bytes, fmt: formats.Format) -> Conversion:
     """RDF bytes as a conversion (for bundled files)."""
     return Conversion(rdf=(data, fmt.rdf_format))

@@ -26,10 +26,7 @@ from .namespaces import ID, ONS_GEOGRAPHY, PB, QB, slugify
 from .organisations import bundled_organisations
 from .problems import ERROR, WARNING, Problem
 
-#: The 12 headings of the bulk download, in order (vocabularies.md §12).
-HEADINGS = ("Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude",
-            "Location", "LSOA code", "LSOA name", "Crime type", "Last outcome category",
-            "Context")
+#: The 12 headings of the bulk download (vocabularies.md §12), as ``field_key`` reads them.
 KEYS = frozenset({"crime_id", "month", "reported_by", "falls_within", "longitude", "latitude",
                   "location", "lsoa_code", "lsoa_name", "crime_type", "last_outcome_category",
                   "context"})

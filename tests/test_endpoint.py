@@ -609,6 +609,26 @@ def test_landing_page_shows_the_counts(client, store):
     assert 'href="/sparql"' in page
 
 
+def test_landing_page_counts_are_kept_until_a_write_changes_them(store):
+    """The counts are five COUNT queries: computed once per committed write, not per visit,
+    so a change the server did not make is not seen, and one it made is."""
+    client = create_app({"TESTING": True, "STORE": store, "WRITE_TOKEN": "t"}).test_client()
+
+    def organisations() -> int:
+        page = client.get("/").get_data(as_text=True)
+        return int(re.search(r'id="count-organisations"><data value="(\d+)"', page).group(1))
+
+    before = organisations()
+    outside = "<urn:x:outside> a <https://w3id.org/practicebank/def/Organisation> ."
+    store.ox.update(f"INSERT DATA {{ GRAPH <urn:x:scratch> {{ {outside} }} }}")
+    assert organisations() == before  # not by the server: the cached counts stand
+    response = client.post("/store?graph=urn:x:scratch", data=outside.replace("outside", "in"),
+                           content_type="text/turtle",
+                           headers={"Authorization": "Bearer t"})
+    assert response.status_code in (201, 204), response.data
+    assert organisations() == before + 2  # a committed write: counted again
+
+
 def test_landing_page_example_query_runs(client):
     page = client.get("/").get_data(as_text=True)
     textarea = re.search(r'<textarea[^>]*name="query"[^>]*>(.*?)</textarea>', page, re.S)
