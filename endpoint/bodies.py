@@ -58,6 +58,7 @@ from .errors import (
     request_timeout,
     uploads_busy,
 )
+from .wsgi import ClosingBody
 
 WSGIApp = Callable[[dict[str, Any], Callable], Iterable[bytes]]
 
@@ -210,28 +211,11 @@ class BodyGuard:
         environ["wsgi.input"] = guarded
         response = self.wrapped(environ, start_response)
         if guarded.stuck is not None:
-            return _OpenUntilRead(response, guarded.stuck)
+            # The 408 may be sent whole at once, but for granian the request must not end
+            # until its stuck read has returned (the module docstring says why).
+            return ClosingBody(response, guarded.stuck.done.wait)
         return response
 
-
-class _OpenUntilRead:
-    """A response (the 408) that the server may send whole at once, but that is not over,
-    for granian, until the stuck read of its request has returned (the module docstring
-    says why): its ``close()`` closes the app's response, then waits for the read."""
-
-    def __init__(self, response: Iterable[bytes], read: Read) -> None:
-        self.response, self.read = response, read
-
-    def __iter__(self) -> Iterator[bytes]:
-        return iter(self.response)
-
-    def close(self) -> None:
-        try:
-            close = getattr(self.response, "close", None)
-            if close is not None:
-                close()  # the access-log line is written here, timed to the 408
-        finally:
-            self.read.done.wait()
 
 
 def _body_without_length(environ: dict[str, Any]) -> bool:

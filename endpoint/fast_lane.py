@@ -19,7 +19,7 @@ same answer byte for byte; ``tests/test_fast_lane.py`` compares them.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
@@ -43,6 +43,7 @@ from .sparql import (
     timeout_seconds,
 )
 from .sparql_text import query_hash
+from .wsgi import ClosingBody
 
 WSGIApp = Callable[[dict[str, Any], Callable], Iterable[bytes]]
 
@@ -136,26 +137,9 @@ class FastLane:
         log = self.app.config.get("ACCESS_LOG", True)
         if isinstance(body, list) and not log:
             return body
-        return _Closing(body, lambda: log and log_access("GET", "/sparql", code, started, hashed))
+        return ClosingBody(
+            body, lambda: log and log_access("GET", "/sparql", code, started, hashed))
 
-
-class _Closing:
-    """A response body that closes the answer (a spooled one holds a temporary file) and
-    then writes the access-log line, when the server is done with it."""
-
-    def __init__(self, body: Iterable[bytes], after: Callable[[], Any]) -> None:
-        self.body, self.after = body, after
-
-    def __iter__(self) -> Iterator[bytes]:
-        return iter(self.body)
-
-    def close(self) -> None:
-        try:
-            close = getattr(self.body, "close", None)
-            if close is not None:
-                close()
-        finally:
-            self.after()
 
 
 def _parameters(query_string: str) -> dict[str, str] | None:

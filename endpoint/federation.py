@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from .engine_terms import resolve_iri
 from .errors import EndpointError, bad_request
-from .query_limits import QueryLimits, check_limits, data_blocks, surely_within
+from .query_limits import QueryLimits, check_limits, data_blocks
 from .sparql_text import RemoteRef, Token, UncheckableRemote, remote_refs, replace_spans, tokenize
 
 PLACEHOLDER = "http://practicebank.invalid/remote/"
@@ -137,10 +137,7 @@ def plan_remote_calls(text: str, allowlist: Allowlist, *, base_iri: str | None =
     request past the limits, a variable endpoint, an endpoint off the allowlist, and for
     anything the checks cannot read with certainty.
     """
-    tokens: list[Token] | None = None
-    if limits is not None and not surely_within(text, limits):
-        tokens = tokenize(text)
-        check_limits(text, limits, tokens=tokens, is_update=is_update)
+    tokens = check_limits(text, limits, is_update=is_update) if limits is not None else None
     lowered = text.lower()
     if "service" not in lowered and "load" not in lowered:
         return RemotePlan(text)
@@ -277,7 +274,7 @@ class Registration:
     endpoints: tuple[str, ...]
     deadline: float  # time.monotonic() value
     timeout: float
-    max_bytes: int = 64 * 1024 * 1024  # the max_remote_answer setting
+    max_bytes: int  # the max_remote_answer setting
     failures: list[str] = field(default_factory=list)
 
 
@@ -304,7 +301,7 @@ class ServiceProxy:
             return self._server.server_address[1]
 
     def register(self, endpoints: tuple[str, ...], *, deadline: float, timeout: float,
-                 max_bytes: int = 64 * 1024 * 1024) -> tuple[str, Registration]:
+                 max_bytes: int) -> tuple[str, Registration]:
         self._start()
         token = secrets.token_hex(8)
         registration = Registration(endpoints, deadline, timeout, max_bytes)

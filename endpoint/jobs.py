@@ -20,6 +20,7 @@ from practicebank.loaders.formats import by_name
 
 from .federation import RemotePlan, ServiceProxy, remote_failure
 from .html_results import write_html
+from .settings import BY_NAME
 
 CHUNK = 64 * 1024
 
@@ -38,7 +39,7 @@ class QueryJob:
     remote: RemotePlan | None = None
     deadline: float = float("inf")  # time.time(); the same clock in every process
     service_timeout: float = 10.0
-    service_max_bytes: int = 64 * 1024 * 1024
+    service_max_bytes: int = BY_NAME["max_remote_answer"].default
 
 
 @dataclass(frozen=True)

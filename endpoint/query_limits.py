@@ -13,9 +13,9 @@ expression were enough. Three numbers bound that work, each a setting (``docs/se
   the text has in all outside its data blocks (``INSERT DATA``, ``DELETE DATA``,
   ``VALUES``), where a long chain becomes a deep tree.
 
-The query threads are given a stack that holds anything under the limits (``workers.py``,
-``server.py``; a test runs the worst shapes at the limits), and a request past them is a 400
-that says which limit and by how much.
+Every thread that runs Oxigraph on a request is given a stack that holds anything under the
+limits (:data:`THREAD_STACK`; a test runs the worst shapes at the limits), and a request past
+them is a 400 naming the limit and its setting.
 """
 
 from __future__ import annotations
@@ -25,13 +25,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import bad_request
-from .sparql_text import Token, tokenize
+from .sparql_text import Token, matching_brace, tokenize
 
 #: Keywords that each add a level to the algebra.
 CLAUSES = frozenset({"OPTIONAL", "MINUS", "UNION", "SERVICE", "GRAPH", "FILTER", "BIND",
                      "VALUES", "EXISTS", "SELECT"})
 OPERATORS = frozenset("|/^+-*!&=<>")
 OPENING, CLOSING = frozenset("{(["), frozenset("})]")
+#: The stack of every thread that runs Oxigraph on a request (worker query threads,
+#: granian's request threads, the update shadow process). 8 MiB runs the worst shapes at
+#: the default limits (2 MiB does not); 64 MiB leaves room for limits set higher. Only the
+#: pages a query touches are ever committed.
+THREAD_STACK = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -61,12 +66,14 @@ def surely_within(text: str, limits: QueryLimits) -> bool:
     return sum(lowered.count(word.lower()) for word in CLAUSES) <= limits.clauses
 
 
-def check_limits(text: str, limits: QueryLimits, *, tokens: list[Token] | None = None,
-                 is_update: bool = False) -> None:
-    """Raise a 400 (``query_too_complex``) when ``text`` is past any of ``limits``."""
+def check_limits(text: str, limits: QueryLimits, *,
+                 is_update: bool = False) -> list[Token] | None:
+    """Raise a 400 (``query_too_complex``) when ``text`` is past any of ``limits``. Returns
+    the tokens when it had to read them (for the caller to reuse), None when the character
+    count settled it."""
     if surely_within(text, limits):
-        return
-    tokens = tokenize(text) if tokens is None else tokens
+        return None
+    tokens = tokenize(text)
     what = "update" if is_update else "query"
     depth = deepest = clauses = operators = 0
     blocks = iter(data_blocks(tokens))
@@ -98,6 +105,7 @@ def check_limits(text: str, limits: QueryLimits, *, tokens: list[Token] | None =
                 raise _too_complex(
                     f"has more than {limits.clauses} OPTIONAL, UNION, MINUS, FILTER, GRAPH, "
                     "SERVICE and similar clauses", "max_query_clauses", what)
+    return tokens
 
 
 def _too_complex(reason: str, setting: str, what: str):
@@ -110,8 +118,7 @@ def data_blocks(tokens: list[Token]) -> list[tuple[int, int]]:
     """The (start, end) offsets of every ``{ … }`` after ``INSERT DATA``, ``DELETE DATA`` or
     ``VALUES``: plain data, where no operator nests anything and nothing is called."""
     spans = []
-    i = 0
-    n = len(tokens)
+    i, n = 0, len(tokens)
     while i < n:
         tok = tokens[i]
         opens = None
@@ -120,18 +127,12 @@ def data_blocks(tokens: list[Token]) -> list[tuple[int, int]]:
         elif tok.is_word("VALUES"):
             opens = next((j for j in range(i + 1, min(n, i + 1000))
                           if tokens[j].kind == "other" and tokens[j].text == "{"), None)
-        if opens is not None and opens < n and tokens[opens].text == "{":
-            depth = 0
-            for j in range(opens, n):
-                if tokens[j].kind == "other" and tokens[j].text == "{":
-                    depth += 1
-                elif tokens[j].kind == "other" and tokens[j].text == "}":
-                    depth -= 1
-                    if depth == 0:
-                        spans.append((tokens[opens].start, tokens[j].end))
-                        i = j
-                        break
-            else:
+        if opens is not None:
+            try:
+                close = matching_brace(tokens, opens)
+            except ValueError:
                 return spans  # unbalanced: the parser will say so
+            spans.append((tokens[opens].start, tokens[close].end))
+            i = close
         i += 1
     return spans

@@ -29,11 +29,8 @@ from typing import Any
 from flask import Flask
 
 from . import settings
+from .query_limits import THREAD_STACK
 from .runtime import close_runtime, get_runtime
-
-#: Stack of granian's request threads (only the pages used are committed): the worst update
-#: under the default shape limits needs more than 2 MiB and less than 8 MiB (measured).
-REQUEST_THREAD_STACK = 64 * 1024 * 1024
 
 
 def endpoint_url(host: str, port: int) -> str:
@@ -64,7 +61,7 @@ def serve(config: Mapping[str, Any], host: str = "127.0.0.1", port: int = 7878,
     # Updates (and in-process queries) run Oxigraph on granian's request threads, whose Rust
     # default stack is 2 MiB: too small for the worst update under the shape limits of
     # query_limits.py. Rust reads this when the (fresh) child process spawns its threads.
-    os.environ.setdefault("RUST_MIN_STACK", str(REQUEST_THREAD_STACK))
+    os.environ.setdefault("RUST_MIN_STACK", str(THREAD_STACK))
     server = Server(
         "practicebank.endpoint:create_app",  # a label only: the loader below builds the app
         address=host,

@@ -89,8 +89,8 @@ def main(folder: Path) -> int:
 
 if __name__ == "__main__":
     # Oxigraph parses and evaluates recursively: run on a stack as large as the query
-    # threads' (the shape limits of query_limits.py are measured against it), not on
-    # whatever the main thread was given.
+    # threads' (query_limits.THREAD_STACK; written out here because this script imports
+    # nothing of the package, so that it starts fast), not on the main thread's.
     threading.stack_size(64 * 1024 * 1024)
     outcome: list[int] = []
     runner = threading.Thread(target=lambda: outcome.append(main(Path(sys.argv[1]))))

@@ -172,7 +172,10 @@ def add_using(text: str, using: list[str], using_named: list[str]) -> str:
             if nxt is not None and nxt.is_word("DATA"):
                 continue
             if tok.is_word("DELETE") and nxt is not None and nxt.is_word("WHERE"):
-                close = _matching_brace(tokens, i + 2)
+                try:
+                    close = matching_brace(tokens, i + 2)
+                except ValueError as exc:
+                    raise ValueError(f"DELETE WHERE: {exc}") from exc
                 group = text[tokens[i + 2].start:tokens[close].end]
                 edits.append((tok.start, tokens[close].end,
                               f"DELETE {group} {clause} WHERE {group}"))
@@ -184,9 +187,11 @@ def add_using(text: str, using: list[str], using_named: list[str]) -> str:
     return replace_spans(text, edits)
 
 
-def _matching_brace(tokens: list[Token], open_index: int) -> int:
+def matching_brace(tokens: list[Token], open_index: int) -> int:
+    """The index of the ``}`` that closes the ``{`` at ``open_index``; ValueError when there
+    is no ``{`` there or it is never closed."""
     if open_index >= len(tokens) or tokens[open_index].text != "{":
-        raise ValueError("DELETE WHERE must be followed by { … }")
+        raise ValueError("must be followed by { … }")
     depth = 0
     for j in range(open_index, len(tokens)):
         if tokens[j].kind == "other" and tokens[j].text == "{":
@@ -195,4 +200,4 @@ def _matching_brace(tokens: list[Token], open_index: int) -> int:
             depth -= 1
             if depth == 0:
                 return j
-    raise ValueError("unbalanced { } in DELETE WHERE")
+    raise ValueError("unbalanced { }")

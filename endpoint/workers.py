@@ -37,15 +37,11 @@ from practicebank.loaders.formats import FORMATS
 
 from .executors import Answer, JobFailed
 from .jobs import JobError, QueryJob, deadline_error
+from .query_limits import THREAD_STACK
 from .snapshots import Generation, Snapshots
 from .spool import Spool
 
 log = logging.getLogger("practicebank.workers")
-
-#: Stack of each query thread. 8 MiB runs the worst shapes at the default limits of
-#: :mod:`.query_limits` (2 MiB does not); 64 MiB leaves room for limits set higher. Only
-#: the pages a query touches are ever committed.
-QUERY_THREAD_STACK = 64 * 1024 * 1024
 
 
 def worker_main(conns: list[Connection], crash_path: str | None = None) -> None:
@@ -71,7 +67,7 @@ def worker_main(conns: list[Connection], crash_path: str | None = None) -> None:
     snapshot = _OpenSnapshot()
     # Oxigraph parses and evaluates recursively on the thread's own stack; this one holds
     # any query under the shape limits with a wide margin (query_limits.py).
-    threading.stack_size(QUERY_THREAD_STACK)
+    threading.stack_size(THREAD_STACK)
     threads = [threading.Thread(target=_serve, args=(conn, snapshot, proxy, crash_file),
                                 name=f"query-{k}") for k, conn in enumerate(conns)]
     for thread in threads:

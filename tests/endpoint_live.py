@@ -126,6 +126,20 @@ def wait_for_workers(server: LiveServer, n: int = 2, timeout: float = 30) -> lis
     raise AssertionError(f"workers did not come back: {health}")
 
 
+def send_answer(handler, body: bytes, *, status: int = 200,
+                content_type: str = "application/sparql-results+json") -> None:
+    """Answer from a stand-in remote's ``http.server`` handler; a caller that gave up waiting
+    (what the federation tests are often about) is not an error."""
+    try:
+        handler.send_response(status)
+        handler.send_header("Content-Type", content_type)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+
+
 def children_of(pid: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():

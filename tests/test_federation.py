@@ -15,7 +15,7 @@ import time
 import urllib.request
 
 import pytest
-from endpoint_live import LiveServer, oxigraph_serve
+from endpoint_live import LiveServer, oxigraph_serve, send_answer
 from practicebank.endpoint.errors import EndpointError
 from practicebank.endpoint.federation import Allowlist, plan_remote_calls
 from practicebank.loaders.store import PracticeStore
@@ -35,15 +35,7 @@ class _Slow(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             return
         time.sleep(SLOW_SECONDS)
-        body = b'{"head":{"vars":["x"]},"results":{"bindings":[]}}'
-        try:
-            self.send_response(200)
-            self.send_header("Content-Type", "application/sparql-results+json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the caller gave up waiting: what these tests are about
+        send_answer(self, b'{"head":{"vars":["x"]},"results":{"bindings":[]}}')
 
     def log_message(self, *args):
         pass

@@ -19,7 +19,7 @@ import time
 import urllib.parse
 
 import pytest
-from endpoint_live import LiveServer, free_port
+from endpoint_live import LiveServer, free_port, send_answer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from practicebank.endpoint import create_app
@@ -376,15 +376,8 @@ class _Flood(http.server.BaseHTTPRequestHandler):
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         rows = ",".join('{"x":{"type":"literal","value":"%s"}}' % ("x" * 100)
                         for _ in range(2000))
-        body = ('{"head":{"vars":["x"]},"results":{"bindings":[' + rows + "]}}").encode()
-        try:
-            self.send_response(200)
-            self.send_header("Content-Type", "application/sparql-results+json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
+        send_answer(self, ('{"head":{"vars":["x"]},"results":{"bindings":['
+                           + rows + "]}}").encode())
 
     def log_message(self, *args):
         pass
