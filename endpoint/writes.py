@@ -37,8 +37,7 @@ from practicebank.loaders.store import PROVENANCE_GRAPH, PracticeStore, graph_no
 
 from .errors import EndpointError, service_unavailable
 from .executors import RWLock
-from .update_ops import touched_graphs
-from .write_plans import DATA_GRAPH_PREFIX, Deadline, WriteTimeout, is_data_graph
+from .write_plans import Deadline, WriteTimeout
 from .write_validation import check_change
 
 T = TypeVar("T")
@@ -48,8 +47,7 @@ T = TypeVar("T")
 SYSTEM_GRAPHS = frozenset(graph_node(name) for name in
                           [*(b.graph for b in CONTEXT_BUNDLES), PROVENANCE_GRAPH])
 
-__all__ = ["DATA_GRAPH_PREFIX", "SYSTEM_GRAPHS", "Writer", "is_data_graph",
-           "require_write_access", "touched_graphs"]
+__all__ = ["SYSTEM_GRAPHS", "Writer", "require_write_access"]
 
 
 # -- who may write -----------------------------------------------------------------------------

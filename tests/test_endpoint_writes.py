@@ -14,7 +14,7 @@ import pyoxigraph as ox
 import pytest
 from practicebank.endpoint import create_app
 from practicebank.endpoint.runtime import close_runtime
-from practicebank.endpoint.writes import touched_graphs
+from practicebank.endpoint.update_ops import touched_graphs
 from practicebank.loaders.load import ensure_demo
 from practicebank.loaders.store import PracticeStore
 
