@@ -22,8 +22,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from practicebank.loaders.load import ensure_demo
-from practicebank.loaders.namespaces import BASE, GRAPH
-from practicebank.loaders.store import PracticeStore
+
+from practicebank.namespaces import BASE, GRAPH
+from practicebank.store import PracticeStore
 
 PB = BASE + "def/"
 ID = BASE + "id/"

@@ -67,8 +67,9 @@ ALL_FORMATS = ["csv", "json", "jsonl", *RDF_FORMATS, "nt.gz", "ttl.gz"]
 
 def forces() -> list[str]:
     """The names of the 51 reference forces."""
-    from practicebank.loaders.resources import FORCES, bundle_graph
     from rdflib.namespace import SKOS
+
+    from practicebank.resources import FORCES, bundle_graph
 
     g = bundle_graph(FORCES)
     return sorted(str(o) for s, o in g.subject_objects(SKOS.prefLabel) if "/id/force/" in s)

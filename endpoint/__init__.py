@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
-from practicebank.loaders.store import PracticeStore, default_store_path
+
+from practicebank.store import PracticeStore, default_store_path
 
 from . import (
     db,

@@ -10,7 +10,8 @@ from __future__ import annotations
 import threading
 
 from flask import Flask, current_app
-from practicebank.loaders.store import PracticeStore, StoreInUseError
+
+from practicebank.store import PracticeStore, StoreInUseError
 
 from .errors import internal_error
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from practicebank.loaders.store import PracticeStore
+from practicebank.store import PracticeStore
 
 from .federation import ServiceProxy
 from .jobs import JobError, QueryJob, execute

@@ -20,9 +20,10 @@ from contextlib import nullcontext
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, request
-from practicebank.loaders.formats import Format, by_media_type, of_kind
 from practicebank.loaders.limits import refuse_xml_declarations
-from practicebank.loaders.problems import ValidationFailed
+
+from practicebank.formats import Format, by_media_type, of_kind
+from practicebank.problems import ValidationFailed
 
 from .errors import EndpointError, bad_request, unsupported_media_type, validation_failed
 from .negotiation import negotiate

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import pyoxigraph as ox
-from practicebank.loaders.formats import by_name
+
+from practicebank.formats import by_name
 
 from .federation import RemotePlan, ServiceProxy, remote_failure
 from .html_results import write_html

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import pyoxigraph as ox
-from practicebank.loaders.formats import by_name
+
+from practicebank.formats import by_name
 
 from .executors import Answer
 from .jobs import QueryJob

@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from flask import Request
-from practicebank.loaders.formats import Format, by_media_type, by_name
 from werkzeug.datastructures import MIMEAccept
+
+from practicebank.formats import Format, by_media_type, by_name
 
 from .errors import not_acceptable
 

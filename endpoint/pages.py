@@ -8,8 +8,9 @@ balancers and the serve test: cheap, JSON, and it proves the store answers.
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, render_template
-from practicebank.loaders.formats import of_kind
-from practicebank.loaders.namespaces import PREFIXES
+
+from practicebank.formats import of_kind
+from practicebank.namespaces import PREFIXES
 
 from .runtime import get_runtime
 

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from flask import current_app
-from practicebank.loaders.store import PracticeStore
+
+from practicebank.store import PracticeStore
 
 from .db import get_store
 from .executors import Answer, InProcessExecutor, RWLock

@@ -14,8 +14,9 @@ import io
 
 import pyoxigraph as ox
 from flask import Response, request
-from practicebank.loaders.formats import of_kind
-from practicebank.loaders.namespaces import BASE, PB
+
+from practicebank.formats import of_kind
+from practicebank.namespaces import BASE, PB
 
 from .html_results import write_html
 from .negotiation import negotiate

@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from practicebank.loaders.store import PracticeStore
+from practicebank.store import PracticeStore
 
 
 @dataclass(frozen=True)

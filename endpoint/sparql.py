@@ -22,10 +22,11 @@ from typing import Any
 
 import pyoxigraph as ox
 from flask import Blueprint, Flask, Request, Response, current_app, g, request
-from practicebank.loaders.formats import Format, by_name, of_kind
-from practicebank.loaders.store import PracticeStore
 from werkzeug.datastructures import MIMEAccept, MultiDict
 from werkzeug.http import parse_accept_header
+
+from practicebank.formats import Format, by_name, of_kind
+from practicebank.store import PracticeStore
 
 from .errors import (
     EndpointError,

@@ -17,7 +17,8 @@ from __future__ import annotations
 import time
 
 from flask import Blueprint, Response, current_app, g, request
-from practicebank.loaders.problems import ValidationFailed
+
+from practicebank.problems import ValidationFailed
 
 from .errors import bad_request, internal_error, unsupported_media_type, validation_failed
 from .federation import RemotePlan, plan_remote_calls, remote_failure

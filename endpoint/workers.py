@@ -33,7 +33,7 @@ import time
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
 
-from practicebank.loaders.formats import FORMATS
+from practicebank.formats import FORMATS
 
 from .executors import Answer, JobFailed
 from .jobs import JobError, QueryJob, deadline_error

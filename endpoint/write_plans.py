@@ -26,9 +26,10 @@ import uuid
 from pathlib import Path
 
 import pyoxigraph as ox
-from practicebank.loaders.journal import ChangeSet
-from practicebank.loaders.namespaces import GRAPH
-from practicebank.loaders.store import PracticeStore
+
+from practicebank.journal import ChangeSet
+from practicebank.namespaces import GRAPH
+from practicebank.store import PracticeStore
 
 from . import shadow_update
 from .update_ops import DATA_KINDS, Operation, graphs_of, read_operations

@@ -14,7 +14,7 @@ graph, the nodes to validate are:
 Their descriptions *after* the write are put together from the store (before) and the
 change, in a scratch store in memory, with blank nodes as skolem IRIs (so a blank node
 typed ``schema:Person`` is a focus node like any other), and validated with the same
-:func:`~practicebank.loaders.validation.validate_store` as a load, given the types the
+:func:`~practicebank.validation.validate_store` as a load, given the types the
 store would state after the write. Nothing is written to the store until this has passed.
 """
 
@@ -24,10 +24,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 import pyoxigraph as ox
-from practicebank.loaders.journal import ChangeSet
-from practicebank.loaders.problems import Problem
-from practicebank.loaders.store import STAGING_PREFIX
-from practicebank.loaders.validation import CHUNK_SIZE, SKOLEM_PREFIX, focus_nodes, validate_store
+
+from practicebank.journal import ChangeSet
+from practicebank.problems import Problem
+from practicebank.store import STAGING_PREFIX
+from practicebank.validation import CHUNK_SIZE, SKOLEM_PREFIX, focus_nodes, validate_store
 
 from .write_plans import Deadline, is_data_graph
 
@@ -122,7 +123,7 @@ class After:
 
     def types(self, iris: list[str]) -> dict[str, set[str]]:
         """The types the store would state for ``iris`` after the change, in any named graph
-        (as :meth:`~practicebank.loaders.store.PracticeStore.types_of` gives a load: queries
+        (as :meth:`~practicebank.store.PracticeStore.types_of` gives a load: queries
         see the union of the named graphs, never the default graph)."""
         found: dict[str, set[str]] = {}
         for iri in iris:

@@ -4,7 +4,7 @@ Every write (SPARQL Update, Graph Store PUT/POST/DELETE) runs in the server proc
 one owner of the read-write store, one at a time. A write is computed, checked, and only
 then applied:
 
-1. **plan**: what it would change, as a :class:`~practicebank.loaders.journal.ChangeSet`
+1. **plan**: what it would change, as a :class:`~practicebank.journal.ChangeSet`
    of exact quads and graphs (:mod:`.write_plans`), with nothing changed yet;
 2. **authorise**: a change to a *system graph* (ontology, vocabularies, reference data,
    provenance: what the loader writes and validation takes as given) needs the admin token,
@@ -12,7 +12,7 @@ then applied:
 3. **validate**: the data graphs (named graphs under ``graph/``, where every load goes) as
    they would be, around what changes, against the SHACL shapes (:mod:`.write_validation`),
    removals included; a violation is a 422 with the report;
-4. **apply** the change (:meth:`~practicebank.loaders.store.PracticeStore.commit_changes`),
+4. **apply** the change (:meth:`~practicebank.store.PracticeStore.commit_changes`),
    on disk under a redo journal, so a kill at any moment leaves the store as it was before
    or after the write, never in between; then publish a snapshot.
 
@@ -30,10 +30,11 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from flask import Request
-from practicebank.loaders.journal import ChangeSet
-from practicebank.loaders.problems import ValidationFailed, errors
-from practicebank.loaders.resources import CONTEXT_BUNDLES
-from practicebank.loaders.store import PROVENANCE_GRAPH, PracticeStore, graph_node
+
+from practicebank.journal import ChangeSet
+from practicebank.problems import ValidationFailed, errors
+from practicebank.resources import CONTEXT_BUNDLES
+from practicebank.store import PROVENANCE_GRAPH, PracticeStore, graph_node
 
 from .errors import EndpointError, service_unavailable
 from .executors import RWLock

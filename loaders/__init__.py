@@ -1,7 +1,5 @@
-"""practicebank's library: store access, the format table, loaders, validation and the CLI.
+"""Readers and converters: CSV, JSON and RDF input turned into triples, and the load pipeline.
 
-The CLI (``practicebank.loaders.cli``) is a thin shell over these modules; the endpoint
-(``practicebank.endpoint``) uses the same store API.
+They build on the core (:mod:`practicebank.store`, :mod:`practicebank.formats`,
+:mod:`practicebank.validation`, …) and never on the endpoint or the CLI.
 """
-
-__version__ = "0.1.0"

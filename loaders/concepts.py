@@ -14,8 +14,8 @@ from functools import lru_cache
 from rdflib import Graph, URIRef
 from rdflib.namespace import SKOS
 
-from .namespaces import scheme
-from .resources import VOCABULARIES, bundle_graph
+from practicebank.namespaces import scheme
+from practicebank.resources import VOCABULARIES, bundle_graph
 
 _DASHES = re.compile(r"[\u2010-\u2015\u2212]")
 _QUOTES = re.compile(r"[\u2018\u2019\u02bc`]")

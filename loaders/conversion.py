@@ -20,9 +20,10 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, XSD
 from rdflib.term import Node
 
+from practicebank.namespaces import GRAPH, ORG, PB, PREFIXES, SCHEMA
+from practicebank.problems import Locate, Problem, default_locate
+
 from .limits import DEFAULT_LIMITS, ReadLimits
-from .namespaces import GRAPH, ORG, PB, PREFIXES, SCHEMA
-from .problems import Problem
 
 OGL = URIRef("http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/")
 
@@ -141,13 +142,6 @@ class TripleBuffer:
 
 
 #: (row, column) of an input -> the location fields of a Problem (row, column, pointer…).
-Locate = Callable[[int | None, str | None], dict]
-
-
-def default_locate(row: int | None, column: str | None) -> dict:
-    return {"row": row, "column": column}
-
-
 def json_locate(row: int | None, column: str | None) -> dict:
     """Record ``row`` (1-based) of a JSON array, as a JSON Pointer (0-based)."""
     if row is None:

@@ -15,9 +15,10 @@ import csv
 from collections.abc import Iterator
 from typing import IO
 
+from practicebank.problems import ERROR, Problem
+
 from .bounded import too_long_line
 from .limits import ReadLimits, how_to_raise, refused
-from .problems import ERROR, Problem
 
 #: Python's csv module refuses a field over its own process-wide limit (128 KiB by default)
 #: with a bare error; it is raised once to the largest row we allow, so that the checks

@@ -15,10 +15,11 @@ from collections.abc import Iterable, Mapping
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
+from practicebank.namespaces import ID, ONS_GEOGRAPHY, ORG, PB, POLICE_API, concept, slugify
+from practicebank.problems import WARNING, Problem
+from practicebank.resources import data_file
+
 from .conversion import Conversion
-from .namespaces import ID, ONS_GEOGRAPHY, ORG, PB, POLICE_API, concept, slugify
-from .problems import WARNING, Problem
-from .resources import data_file
 
 COLUMNS = ("name", "data_police_uk_id", "ons_pfa_code", "ons_pfa_name", "country", "notes")
 REQUIRED = frozenset({"name", "data_police_uk_id", "ons_pfa_code"})

@@ -19,12 +19,13 @@ from typing import IO
 import fastjsonschema
 from jsonschema import Draft202012Validator
 
+from practicebank.personal import dropped_field, is_personal_field
+from practicebank.problems import ERROR, Problem
+from practicebank.resources import data_file
+
 from .conversion import Conversion, Locate, ReadContext, json_locate, jsonl_locate
 from .json_stream import json_lines
-from .personal import dropped_field, is_personal_field
 from .practices_csv import PracticeConverter
-from .problems import ERROR, Problem
-from .resources import data_file
 
 SCHEMA_FILE = "practice.schema.json"
 

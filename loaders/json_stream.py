@@ -22,10 +22,11 @@ import re
 from collections.abc import Iterator
 from typing import IO, Any
 
+from practicebank.problems import ERROR, Problem
+
 from .bounded import too_long_line
 from .conversion import json_locate, jsonl_locate
 from .limits import InputRefused, ReadLimits, how_to_raise, refused
-from .problems import ERROR, Problem
 
 
 class JsonInputError(ValueError):

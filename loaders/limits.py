@@ -28,7 +28,7 @@ from typing import Any
 
 import click
 
-from .problems import ERROR, Problem, ValidationFailed
+from practicebank.problems import ERROR, Problem, ValidationFailed
 
 ENV_PREFIX = "PRACTICEBANK_"
 KiB = 1024

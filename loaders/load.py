@@ -37,19 +37,21 @@ import pyoxigraph as ox
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
-from . import __version__, formats
+from practicebank import formats
+from practicebank.engines import cached_shapes
+from practicebank.namespaces import BASE, GRAPH, ID, PB, slugify
+from practicebank.personal import drop_personal_data
+from practicebank.problems import ERROR, Problem, ValidationFailed, errors
+from practicebank.progress import QUIET, Progress
+from practicebank.resources import DEMO_BUNDLES, Bundle
+from practicebank.store import PracticeStore, count_lines, difference, graph_node
+from practicebank.validation import Validation, focus_nodes, validate_store
+from practicebank.version import __version__
+
 from .bounded import check_file
 from .conversion import BLANK_NODE_MARKS, Conversion, TripleBuffer, streaming
-from .engines import cached_shapes
 from .limits import DEFAULT_LIMITS, InputRefused, ReadLimits
-from .namespaces import BASE, GRAPH, ID, PB, slugify
-from .personal import drop_personal_data
-from .problems import ERROR, Problem, ValidationFailed, errors
-from .progress import QUIET, Progress
 from .readers import LINE_FORMATS, detect_format, read_input, read_rdf
-from .resources import DEMO_BUNDLES, Bundle
-from .store import PracticeStore, count_lines, difference, graph_node
-from .validation import Validation, focus_nodes, validate_store
 
 GENID = BASE + ".well-known/genid/"
 NEW = ox.NamedNode("urn:practicebank:staging:new")

@@ -15,9 +15,10 @@ from functools import lru_cache
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDFS, SKOS
 
+from practicebank.namespaces import BASE, ID, PB, slugify
+from practicebank.resources import FORCES, ORGANISATIONS, bundle_graph, data_file
+
 from .concepts import clean, normalise
-from .namespaces import BASE, ID, PB, slugify
-from .resources import FORCES, ORGANISATIONS, bundle_graph, data_file
 
 
 class OrganisationIndex:

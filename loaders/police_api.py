@@ -18,11 +18,12 @@ from functools import lru_cache
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDFS, SKOS
 
+from practicebank.namespaces import ID, PB, POLICE_API, SCHEMA
+from practicebank.personal import dropped_field, is_personal_field
+from practicebank.problems import ERROR, WARNING, Problem
+from practicebank.resources import FORCES, bundle_graph
+
 from .conversion import Conversion, ReadContext, json_locate
-from .namespaces import ID, PB, POLICE_API, SCHEMA
-from .personal import dropped_field, is_personal_field
-from .problems import ERROR, WARNING, Problem
-from .resources import FORCES, bundle_graph
 
 FORCE_ID = re.compile(r"^[a-z]+(-[a-z]+)*$")
 URL = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")

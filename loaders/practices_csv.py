@@ -18,12 +18,13 @@ from datetime import datetime
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, SKOS, XSD
 
+from practicebank.namespaces import ID, PB, SCHEMA, concept, scheme, slugify
+from practicebank.problems import ERROR, WARNING, Problem
+from practicebank.resources import VOCABULARIES, bundle_graph
+
 from .concepts import ConceptIndex, as_values, bundled_index, clean, is_absent, is_hedged
 from .conversion import Conversion
-from .namespaces import ID, PB, SCHEMA, concept, scheme, slugify
 from .organisations import OrganisationIndex, bundled_organisations
-from .problems import ERROR, WARNING, Problem
-from .resources import VOCABULARIES, bundle_graph
 
 #: Our field -> the headings it may have in a file (compared after ``heading_key``).
 COLUMNS: dict[str, tuple[str, ...]] = {

@@ -29,7 +29,8 @@ from typing import IO
 
 import pyoxigraph as ox
 
-from . import formats
+from practicebank import formats
+
 from .bounded import BoundedStream
 from .conversion import BLANK_NODE_MARKS, BlankNodeSniffer, Conversion, ReadContext
 from .csv_rows import CsvRows

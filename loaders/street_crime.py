@@ -20,11 +20,12 @@ from collections.abc import Iterable, Mapping
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, XSD
 
+from practicebank.namespaces import ID, ONS_GEOGRAPHY, PB, QB, slugify
+from practicebank.problems import ERROR, WARNING, Problem
+
 from .concepts import bundled_index
 from .conversion import Conversion, ReadContext
-from .namespaces import ID, ONS_GEOGRAPHY, PB, QB, slugify
 from .organisations import bundled_organisations
-from .problems import ERROR, WARNING, Problem
 
 #: The 12 headings of the bulk download (vocabularies.md §12), as ``field_key`` reads them.
 KEYS = frozenset({"crime_id", "month", "reported_by", "falls_within", "longitude", "latitude",

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 from practicebank.loaders.load import ensure_demo
-from practicebank.loaders.store import PracticeStore
+
+from practicebank.store import PracticeStore
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -47,7 +47,7 @@ def test_the_endpoint_benchmark_runs_with_one_command(tmp_path):
                      r"\(target >= 90%", out)
     assert "runaway cross join with timeout=2: HTTP 504" in out
     # Every server it started is gone: nothing holds the store's lock.
-    from practicebank.loaders.store import PracticeStore
+    from practicebank.store import PracticeStore
 
     PracticeStore(tmp_path / "store").close()
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from practicebank.loaders.cli import main
-from practicebank.loaders.store import PracticeStore
+
+from practicebank.cli import main
+from practicebank.store import PracticeStore
 
 PAGE = "https://www.college.police.uk/support-forces/practices/"
 COMMANDS = ["load", "validate", "convert", "query", "stats", "serve"]
@@ -123,9 +124,10 @@ def test_store_path_from_environment(runner, store_path, practices_csv, monkeypa
 
 
 def test_convert_regenerates_the_bundled_sample(runner, tmp_path, practices_csv):
-    from practicebank.loaders.resources import SAMPLE, bundle_graph
     from rdflib import Graph
     from rdflib.compare import isomorphic
+
+    from practicebank.resources import SAMPLE, bundle_graph
 
     out = tmp_path / "sample.ttl"
     result = run(runner, "convert", practices_csv, "--graph", "sample", "-o", out)
@@ -149,7 +151,7 @@ def test_serve_demo_answers_over_http(tmp_path):
     log = tmp_path / "serve.log"
     with log.open("wb") as sink:
         server = subprocess.Popen(
-            [sys.executable, "-m", "practicebank.loaders.cli", "serve", "--demo", "--port",
+            [sys.executable, "-m", "practicebank.cli", "serve", "--demo", "--port",
              str(port), "--store", str(tmp_path / "store")],
             stdout=subprocess.DEVNULL, stderr=sink,
         )

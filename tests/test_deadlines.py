@@ -20,7 +20,8 @@ import urllib.parse
 import pytest
 from endpoint_live import LiveServer, cpu_seconds, wait_for_workers
 from practicebank.loaders.load import ensure_demo
-from practicebank.loaders.store import PracticeStore
+
+from practicebank.store import PracticeStore
 
 DEADLINE = 2.0
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"

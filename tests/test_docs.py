@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 
 from click.testing import CliRunner
-from practicebank.loaders.cli import main
+
+from practicebank.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

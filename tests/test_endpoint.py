@@ -34,11 +34,12 @@ from practicebank.endpoint.errors import EndpointError
 from practicebank.endpoint.jobs import JobError
 from practicebank.endpoint.negotiation import choose_format
 from practicebank.endpoint.sparql import handle_query, job_error
-from practicebank.loaders.formats import Format, by_name, of_kind
-from practicebank.loaders.store import PracticeStore
 from rdflib.namespace import DCTERMS
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
+
+from practicebank.formats import Format, by_name, of_kind
+from practicebank.store import PracticeStore
 
 TEST_GRAPH = "https://w3id.org/practicebank/graph/test"
 OTHER_GRAPH = "https://w3id.org/practicebank/graph/other"
@@ -99,7 +100,7 @@ import sys
 import pyoxigraph as ox
 from practicebank.endpoint import create_app
 from practicebank.endpoint.server import serve
-from practicebank.loaders.store import PracticeStore
+from practicebank.store import PracticeStore
 
 port, graph, turtle, path = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 store = PracticeStore(path)

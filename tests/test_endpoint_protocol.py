@@ -14,8 +14,9 @@ import rdflib
 from click.testing import CliRunner
 from practicebank.endpoint import create_app
 from practicebank.endpoint.settings import SETTINGS, markdown_table, resolve
-from practicebank.loaders.cli import main
-from practicebank.loaders.store import PracticeStore
+
+from practicebank.cli import main
+from practicebank.store import PracticeStore
 
 ROOT = Path(__file__).resolve().parent.parent
 GRAPH = "https://w3id.org/practicebank/graph/test"

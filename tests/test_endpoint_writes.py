@@ -16,7 +16,8 @@ from practicebank.endpoint import create_app
 from practicebank.endpoint.runtime import close_runtime
 from practicebank.endpoint.update_ops import touched_graphs
 from practicebank.loaders.load import ensure_demo
-from practicebank.loaders.store import PracticeStore
+
+from practicebank.store import PracticeStore
 
 TOKEN = "s3cret"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

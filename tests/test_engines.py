@@ -10,9 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from practicebank.loaders.engines import REFERENCE, choose, engine_names
 from practicebank.loaders.readers import read_file
-from practicebank.loaders.resources import (
+from rdflib import Graph
+
+from practicebank.engines import REFERENCE, choose, engine_names
+from practicebank.resources import (
     EVALUATIONS,
     FORCES,
     ORGANISATIONS,
@@ -20,8 +22,7 @@ from practicebank.loaders.resources import (
     VOCABULARIES,
     bundle_graph,
 )
-from practicebank.loaders.validation import validate_graph
-from rdflib import Graph
+from practicebank.validation import validate_graph
 
 HERE = Path(__file__).parent
 INVALID = sorted((HERE / "invalid").glob("*.ttl"))

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from practicebank.loaders.cli import main
-from practicebank.loaders.export import export_store
 from practicebank.loaders.load import ensure_demo, load_file
-from practicebank.loaders.store import PracticeStore
+
+from practicebank.cli import main
+from practicebank.export import export_store
+from practicebank.store import PracticeStore
 
 
 def triples(store: PracticeStore, graphs: list[str]) -> set[tuple]:

@@ -15,8 +15,9 @@ import pytest
 from practicebank.endpoint import create_app
 from practicebank.endpoint.lookups import is_lookup
 from practicebank.endpoint.runtime import EXTENSION, close_runtime
-from practicebank.loaders.store import PracticeStore
 from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+from practicebank.store import PracticeStore
 
 EX = "http://example.org/"
 DATA = "".join(f'<{EX}p{i}> <{EX}title> "Practice {i}" ; <{EX}rank> {i} .\n'

@@ -18,7 +18,8 @@ import pytest
 from endpoint_live import LiveServer, oxigraph_serve, send_answer
 from practicebank.endpoint.errors import EndpointError
 from practicebank.endpoint.federation import Allowlist, plan_remote_calls
-from practicebank.loaders.store import PracticeStore
+
+from practicebank.store import PracticeStore
 
 SLOW_SECONDS = 5.0
 SERVICE_TIMEOUT = 1.0

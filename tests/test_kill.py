@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 from practicebank.loaders.load import load_file
-from practicebank.loaders.store import JOURNAL_NAME, PracticeStore
+
+from practicebank.store import JOURNAL_NAME, PracticeStore
 
 BASE = "https://w3id.org/practicebank/"
 PRACTICES = 40_000  # about 400,000 triples: two to three seconds of bulk loading here
@@ -54,7 +55,7 @@ def test_sigkill_in_the_middle_of_a_load_leaves_the_store_as_before(tmp_path):
     before = quads(folder)
     source = big_file(tmp_path / "big.nt", PRACTICES)
     loader = subprocess.Popen(
-        [sys.executable, "-m", "practicebank.loaders.cli", "load", str(source), "--graph",
+        [sys.executable, "-m", "practicebank.cli", "load", str(source), "--graph",
          "big", "--store", str(folder)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     journal = folder / JOURNAL_NAME

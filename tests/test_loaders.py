@@ -9,9 +9,10 @@ import pytest
 from practicebank.loaders.concepts import bundled_index, clean, is_absent, split_values
 from practicebank.loaders.load import load_file, validate_files
 from practicebank.loaders.practices_csv import map_headings, parse_date
-from practicebank.loaders.problems import ValidationFailed
 from practicebank.loaders.readers import InputError, read_file
-from practicebank.loaders.store import PracticeStore, StoreInUseError
+
+from practicebank.problems import ValidationFailed
+from practicebank.store import PracticeStore, StoreInUseError
 
 HEADER = "title,does_it_work,purpose_focus,organisation,topics,source_url\n"
 PAGE = "https://www.college.police.uk/support-forces/practices/"

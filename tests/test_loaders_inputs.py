@@ -10,10 +10,11 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from practicebank.loaders.load import load_file
-from practicebank.loaders.problems import ValidationFailed
 from practicebank.loaders.readers import InputError
-from practicebank.loaders.resources import SAMPLE
-from practicebank.loaders.store import PracticeStore, graph_node
+
+from practicebank.problems import ValidationFailed
+from practicebank.resources import SAMPLE
+from practicebank.store import PracticeStore, graph_node
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ID = "https://w3id.org/practicebank/id/"
@@ -272,7 +273,8 @@ def test_broken_rdf_fails_and_changes_nothing(tmp_path, disk_store):
 
 def test_a_folder_loads_every_file_in_it_into_its_own_graph(tmp_path):
     from click.testing import CliRunner
-    from practicebank.loaders.cli import main
+
+    from practicebank.cli import main
 
     folder = tmp_path / "in"
     folder.mkdir()

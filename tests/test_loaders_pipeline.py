@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from practicebank.loaders.cli import main
 from practicebank.loaders.load import load_file
-from practicebank.loaders.store import JOURNAL_NAME, PracticeStore, StoreInUseError
 from rdflib import Graph
 from rdflib.namespace import SH
+
+from practicebank.cli import main
+from practicebank.store import JOURNAL_NAME, PracticeStore, StoreInUseError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PAGE = "https://www.college.police.uk/support-forces/practices/"
@@ -128,7 +129,7 @@ def test_a_killed_fill_is_undone_when_the_store_is_next_opened(tmp_path):
 
 def test_a_second_writer_process_gets_a_clear_store_in_use_error(tmp_path):
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from practicebank.loaders.store import "
+        [sys.executable, "-c", "import sys, time; from practicebank.store import "
          "PracticeStore; s = PracticeStore(sys.argv[1]); print('ready', flush=True); "
          "time.sleep(60)", str(tmp_path / "store")],
         stdout=subprocess.PIPE, text=True)

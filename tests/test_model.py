@@ -10,7 +10,11 @@ import pyshacl
 import pytest
 from practicebank.loaders.concepts import is_absent
 from practicebank.loaders.readers import read_file
-from practicebank.loaders.resources import (
+from rdflib import Graph, URIRef
+from rdflib.compare import graph_diff, isomorphic
+from rdflib.namespace import OWL, RDF, SH, SKOS
+
+from practicebank.resources import (
     DEMO_BUNDLES,
     FORCES,
     ONTOLOGY,
@@ -19,9 +23,6 @@ from practicebank.loaders.resources import (
     bundle_graph,
     shapes_graph,
 )
-from rdflib import Graph, URIRef
-from rdflib.compare import graph_diff, isomorphic
-from rdflib.namespace import OWL, RDF, SH, SKOS
 
 SCHEMES = [
     "does-it-work", "purpose", "topic", "stage", "recognised-practice", "scale", "region",

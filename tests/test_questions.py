@@ -20,7 +20,8 @@ import pyoxigraph as ox
 import pytest
 from conftest import find_shared
 from practicebank.loaders.load import ensure_demo
-from practicebank.loaders.store import PracticeStore
+
+from practicebank.store import PracticeStore
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES = ROOT / "endpoint" / "queries"

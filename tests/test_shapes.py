@@ -6,10 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from practicebank.loaders.resources import shapes_graph
-from practicebank.loaders.validation import validate_graph
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
+
+from practicebank.resources import shapes_graph
+from practicebank.validation import validate_graph
 
 INVALID = sorted((Path(__file__).parent / "invalid").glob("*.ttl"))
 SHAPES_NS = "https://w3id.org/practicebank/shapes/"

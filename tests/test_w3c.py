@@ -24,10 +24,11 @@ import pytest
 import rdflib
 from conftest import find_shared
 from practicebank.endpoint import create_app
-from practicebank.loaders.store import PracticeStore
 from rdflib import RDF, RDFS, Namespace
 from rdflib.collection import Collection
 from rdflib.compare import isomorphic
+
+from practicebank.store import PracticeStore
 
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
 HT = Namespace("http://www.w3.org/2011/http#")

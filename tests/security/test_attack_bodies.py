@@ -25,7 +25,8 @@ import pytest
 from endpoint_live import TOKEN, LiveServer
 from practicebank.endpoint.errors import MAX_MESSAGE, EndpointError
 from practicebank.loaders.load import ensure_demo
-from practicebank.loaders.store import PracticeStore
+
+from practicebank.store import PracticeStore
 
 BODY_TIMEOUT = 1.5
 READERS = 2

@@ -16,7 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from endpoint_live import TOKEN, LiveServer, free_port
-from practicebank.loaders.store import PracticeStore
+
+from practicebank.store import PracticeStore
 
 GRAPH = "urn:practicebank:test:held"
 

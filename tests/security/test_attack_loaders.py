@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from practicebank.loaders.cli import main
 from practicebank.loaders.limits import (
     InputRefused,
     ReadLimits,
@@ -25,7 +24,9 @@ from practicebank.loaders.limits import (
     refuse_xml_declarations,
 )
 from practicebank.loaders.readers import open_input, read_input
-from practicebank.loaders.store import PracticeStore
+
+from practicebank.cli import main
+from practicebank.store import PracticeStore
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE_TRIPLE = '<https://example.org/s> <https://example.org/p> "kept" .\n'

@@ -15,7 +15,8 @@ import urllib.parse
 
 import pytest
 from endpoint_live import LiveServer
-from practicebank.loaders.store import PracticeStore
+
+from practicebank.store import PracticeStore
 
 SCHEMES = ["javascript:alert(document.domain)", "JavaScript:alert(1)", "data:text/html;base64,PGI+",
            "vbscript:msgbox(1)", "file:///etc/passwd", "jAvAsCrIpT:alert(1)"]

@@ -24,7 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from practicebank.endpoint import create_app
 from practicebank.endpoint.federation import Allowlist, Endpoint
-from practicebank.loaders.store import PracticeStore
+
+from practicebank.store import PracticeStore
 
 TOKEN = "remote-test-token"
 

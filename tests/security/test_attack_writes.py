@@ -25,10 +25,11 @@ import pyoxigraph as ox
 import pytest
 from endpoint_live import TOKEN, LiveServer
 from practicebank.endpoint import create_app
-from practicebank.loaders.journal import WRITE_JOURNAL
 from practicebank.loaders.load import ensure_demo
-from practicebank.loaders.personal import drop_personal_data
-from practicebank.loaders.store import PracticeStore, StoreInUseError
+
+from practicebank.journal import WRITE_JOURNAL
+from practicebank.personal import drop_personal_data
+from practicebank.store import PracticeStore, StoreInUseError
 
 BASE = "https://w3id.org/practicebank/"
 ADMIN = "live-admin-token"

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 
 ERROR = "error"
 WARNING = "warning"
+
+#: Turns a converter's (row, column) into the fields of a Problem that say where it is.
+Locate = Callable[[int | None, str | None], dict]
+
+
+def default_locate(row: int | None, column: str | None) -> dict:
+    return {"row": row, "column": column}
 
 
 @dataclass(frozen=True)

@@ -14,19 +14,20 @@ import click
 import pyoxigraph as ox
 from practicebank.endpoint.settings import click_options as endpoint_settings
 from practicebank.endpoint.settings import settings_from_flags
+from practicebank.loaders.limits import InputRefused, ReadLimits
+from practicebank.loaders.limits import click_options as limit_options
+from practicebank.loaders.limits import from_flags as limits_from_flags
+from practicebank.loaders.load import ensure_demo, input_files, load_file, validate_files_report
+from practicebank.loaders.readers import InputError, read_file
 
-from . import __version__, formats
+from . import formats
 from .engines import engine_names
 from .export import export_store
-from .limits import InputRefused, ReadLimits
-from .limits import click_options as limit_options
-from .limits import from_flags as limits_from_flags
-from .load import ensure_demo, input_files, load_file, validate_files_report
 from .problems import ValidationFailed, errors, render_json, render_text
 from .progress import Progress
-from .readers import InputError, read_file
 from .store import DEFAULT_STORE_PATH, STORE_ENV, PracticeStore, StoreInUseError
 from .validation import Validation
+from .version import __version__
 
 store_option = click.option(
     "--store", "store_path", envvar=STORE_ENV, default=DEFAULT_STORE_PATH, show_default=True,

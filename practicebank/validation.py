@@ -33,9 +33,8 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
-from .conversion import Locate, default_locate
 from .engines import Engine, cached_context, cached_shapes, choose
-from .problems import ERROR, WARNING, Problem
+from .problems import ERROR, WARNING, Locate, Problem, default_locate
 
 SKOLEM_PREFIX = str(BNode("x").skolemize())[:-1]  # what rdflib puts before a blank node id
 SEVERITY = {SH.Violation: ERROR, SH.Warning: WARNING, SH.Info: WARNING}

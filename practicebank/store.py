@@ -67,8 +67,11 @@ class PracticeStore:
 
     ``path=None`` gives an in-memory store (tests, validation scratch space).
     Queries see the union of all named graphs as their default graph, because every load
-    lives in a named graph of its own.
+    lives in a named graph of its own. It keeps the :class:`~practicebank.backend.Store`
+    contract.
     """
+
+    kind = "embedded"
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = Path(path) if path is not None else None
@@ -97,9 +100,12 @@ class PracticeStore:
         base_iri: str | None = None,
         default_graph: list[ox.NamedNode] | None = None,
         named_graphs: list[ox.NamedNode] | None = None,
+        timeout: float | None = None,
     ):
         """Run a SPARQL query; the default graph is the union of all graphs unless
-        ``default_graph`` names the graphs to use (SPARQL Protocol ``default-graph-uri``)."""
+        ``default_graph`` names the graphs to use (SPARQL Protocol ``default-graph-uri``).
+        ``timeout`` is ignored: an embedded query cannot be stopped (the endpoint runs
+        queries in worker processes it can kill)."""
         return self.ox.query(
             sparql,
             base_iri=base_iri,
@@ -139,6 +145,15 @@ class PracticeStore:
     def _size(self, graph: ox.NamedNode) -> int:
         rows = self.ox.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}")
         return int(next(iter(rows))["n"].value)
+
+    def named_graphs(self) -> list[ox.NamedNode]:
+        return [g for g in self.ox.named_graphs() if isinstance(g, ox.NamedNode)]
+
+    def contains_named_graph(self, graph: ox.NamedNode) -> bool:
+        return self.ox.contains_named_graph(graph)
+
+    def quads_of(self, graph: ox.NamedNode | ox.DefaultGraph) -> Iterable[ox.Quad]:
+        return self.ox.quads_for_pattern(None, None, None, graph)
 
     def graph_names(self) -> list[str]:
         """Short names of the ``graph/…`` named graphs that hold data."""
