@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import pyoxigraph as ox
 from rdflib import Namespace
 from rdflib.namespace import DCAT, DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
@@ -67,3 +68,8 @@ def concept(scheme: str, notation: str):
 def scheme(name: str):
     """The IRI of concept scheme ``name``."""
     return CONCEPT[name]
+
+
+def graph_node(name: str) -> ox.NamedNode:
+    """The NamedNode of data graph ``graph/{name}``."""
+    return ox.NamedNode(str(GRAPH[name]))

@@ -246,7 +246,7 @@ def test_ntriples_load_in_blocks_keeps_every_triple_and_blank_node(tmp_path):
     store = PracticeStore(tmp_path / "store")
     try:
         target = ox.NamedNode("https://w3id.org/practicebank/graph/blocks")
-        store._bulk_load_lines(io.BytesIO("".join(lines).encode()), target, None, block=100)
+        store.fill_lines(io.BytesIO("".join(lines).encode()), target, block=100)
         assert store.graph_size("blocks") == 52
         rows = list(store.query("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE "
                                 "{ ?s ?p ?o FILTER isBlank(?s) }"))
@@ -256,9 +256,9 @@ def test_ntriples_load_in_blocks_keeps_every_triple_and_blank_node(tmp_path):
 
 
 def test_replacing_a_large_graph_stages_on_disk_and_cleans_up(tmp_path, monkeypatch):
-    from practicebank.loaders import load as load_module
+    from practicebank import staging
 
-    monkeypatch.setattr(load_module, "ON_DISK_STAGING", 1)
+    monkeypatch.setattr(staging, "ON_DISK_STAGING", 1)
     store = PracticeStore(tmp_path / "store")
     try:
         path = write(tmp_path, "p.csv", HEADER + f"Trial A,Promising,Prevention,,,{PAGE}a\n"
