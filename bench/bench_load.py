@@ -40,7 +40,6 @@ def timed_load(path: Path, graph: str, engine: str | None, after=None) -> dict:
     """Load ``path`` into a fresh on-disk store in a temporary folder and return its row of
     figures; ``after(store, folder)`` runs before the store is closed and goes in "replace"."""
     from practicebank.loaders.load import load_file
-
     from practicebank.store import PracticeStore
 
     folder = Path(tempfile.mkdtemp(prefix="pb-bench-"))

@@ -116,7 +116,6 @@ def start_oxigraph(location: Path) -> tuple[subprocess.Popen, int]:
 
 def build_base(folder: Path) -> Path:
     from practicebank.loaders.load import ensure_demo
-
     from practicebank.store import PracticeStore
 
     with PracticeStore(folder / "base") as store:

@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 
 import pyoxigraph as ox
-from practicebank.loaders.load import ensure_demo
 
+from practicebank.loaders.load import ensure_demo
 from practicebank.namespaces import BASE, GRAPH
 from practicebank.store import PracticeStore
 

@@ -2,8 +2,9 @@
 
 ``create_app`` builds a fresh app each call (nothing is global), so tests get an app around
 an in-memory store and the server gets one around the store on disk. Settings come from the
-declared table in :mod:`.settings`: defaults, then a config file, then ``PRACTICEBANK_*``
-environment variables, then the mapping passed in (the ``serve`` flags, or a test's).
+declared table in :mod:`practicebank.settings`: defaults, then a config file, then
+``PRACTICEBANK_*`` environment variables, then the mapping passed in (the ``serve`` flags,
+or a test's).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any
 
 from flask import Flask
 
-from practicebank.store import PracticeStore, default_store_path
+from practicebank import settings
+from practicebank.store import default_store_path
 
 from . import (
     db,
@@ -22,9 +24,8 @@ from . import (
     graph_store,
     metrics,
     pages,
+    protocol,
     security_headers,
-    settings,
-    sparql,
     update,
 )
 from .bodies import BodyGuard
@@ -37,10 +38,11 @@ DEFAULT_MAX_CONTENT_LENGTH = settings.BY_NAME["max_content_length"].default
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """A new endpoint app.
 
-    Keys: ``STORE`` (a ready :class:`PracticeStore`; tests pass an in-memory one),
+    Keys: ``STORE`` (a ready store, embedded or remote; tests pass an in-memory one),
     ``STORE_PATH`` (the on-disk store opened on first use when ``STORE`` is absent),
-    ``CONFIG_FILE`` (a TOML file of settings), every setting of :data:`.settings.SETTINGS`
-    by its upper-case name (``QUERY_TIMEOUT``, ``WRITE_TOKEN`` …), and any Flask setting.
+    ``CONFIG_FILE`` (a TOML file of settings), every setting of
+    :data:`practicebank.settings.SETTINGS` by its upper-case name (``QUERY_TIMEOUT``,
+    ``WRITE_TOKEN`` …), and any Flask setting.
     """
     # An explicit instance path: Flask cannot guess one for a module under the
     # ``practicebank`` namespace package when it is installed in editable mode.
@@ -52,7 +54,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("PRACTICEBANK")
     # PRACTICEBANK_STORE is the CLI's store *path* variable, already read by
     # default_store_path(); it must not pass for a store object.
-    if not isinstance(app.config.get("STORE", None), PracticeStore | None):
+    if "STORE" in app.config and not hasattr(app.config["STORE"], "query"):
         del app.config["STORE"]
     if config:
         app.config.from_mapping(config)
@@ -66,7 +68,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     metrics.init_app(app)
     security_headers.init_app(app)
     app.register_blueprint(pages.bp)
-    app.register_blueprint(sparql.bp)
+    app.register_blueprint(protocol.bp)
     app.register_blueprint(update.bp)
     app.register_blueprint(graph_store.bp)
     # Flask reads bodies through the guard: under a deadline, a cap and a bounded number of

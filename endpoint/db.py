@@ -1,4 +1,5 @@
-"""The store behind the endpoint: one :class:`PracticeStore` per app, opened on first use.
+"""The store behind the endpoint: one store per app (the embedded store, or the remote
+server the ``backend`` settings name), opened on first use.
 
 A store on disk takes an exclusive lock, so it is opened once per app (not per request) and
 shared by the server's threads; pyoxigraph releases the GIL while a query runs, so they
@@ -11,7 +12,9 @@ import threading
 
 from flask import Flask, current_app
 
-from practicebank.store import PracticeStore, StoreInUseError
+from practicebank.backend import Store
+from practicebank.connect import open_from_settings
+from practicebank.store import StoreInUseError
 
 from .errors import internal_error
 
@@ -23,10 +26,10 @@ class _StoreSlot:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.store: PracticeStore | None = None
+        self.store: Store | None = None
 
 
-def get_store() -> PracticeStore:
+def get_store() -> Store:
     """The current app's store: ``config["STORE"]`` if given, else ``STORE_PATH`` opened once."""
     given = current_app.config.get("STORE")
     if given is not None:
@@ -39,10 +42,10 @@ def get_store() -> PracticeStore:
     return slot.store
 
 
-def _open(path: str) -> PracticeStore:
+def _open(path: str) -> Store:
     try:
-        return PracticeStore(path)
-    except (StoreInUseError, OSError) as exc:
+        return open_from_settings(current_app.config, path)
+    except (StoreInUseError, OSError, ValueError) as exc:
         current_app.logger.error("Cannot open the store at %s: %s", path, exc)
         raise internal_error(
             "The server cannot open its store; the fault has been logged. "

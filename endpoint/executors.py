@@ -1,10 +1,13 @@
-"""Where queries run: the answer type both executors return, and the in-process executor.
+"""Where queries run: the executor interface, the answer type, and the in-process executor.
 
-:class:`InProcessExecutor` runs a job in the server's own thread. It is the path for an
-in-memory store (tests, ``create_app`` with a ready ``PracticeStore``) and, measured against
-the worker pool, the "without deadline machinery" line of the benchmark. It cannot stop a
-runaway query (pyoxigraph has no cancel); it only stops streaming output at the deadline.
-The worker pool (:mod:`.workers`) is the real thing for a store on disk.
+Three executors keep the :class:`Executor` contract: the worker pool (:mod:`.workers`, the
+real thing for an embedded store on disk: deadlines enforced by killing a process), the
+remote store's (:mod:`.remote_executor`: the query is sent to the SPARQL server and the wait
+ends at the deadline), and :class:`InProcessExecutor`, which runs a job in the server's own
+thread. It is the path for an in-memory store (tests, ``create_app`` with a ready
+``PracticeStore``) and, measured against the worker pool, the "without deadline
+machinery" line of the benchmark. It cannot stop a runaway query (pyoxigraph has no
+cancel); it only stops streaming output at the deadline.
 """
 
 from __future__ import annotations
@@ -13,11 +16,29 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 from practicebank.store import PracticeStore
 
 from .federation import ServiceProxy
 from .jobs import JobError, QueryJob, execute
+from .merged_default import live_view
+
+
+class Executor(Protocol):
+    """Runs :class:`~.jobs.QueryJob` s and says how it is doing (for /metrics and /health)."""
+
+    def run(self, job: QueryJob) -> Answer:
+        """The answer to ``job``; raises :class:`JobFailed` (an error answer) or
+        :class:`~.workers.Overloaded` (no room to run it now)."""
+
+    def status(self) -> dict[str, int]:
+        """``workers``, ``threads``, ``busy``, ``kills`` (deadline kills so far), ``reruns``
+        (queries run again after a neighbour's kill) and ``ready`` (1 when it can take
+        queries at full strength)."""
+
+    def close(self) -> None:
+        ...
 
 
 class JobFailed(Exception):
@@ -84,9 +105,6 @@ class _Collect:
 class InProcessExecutor:
     """Runs each job in the calling thread on the live store (answers are buffered)."""
 
-    kills = 0
-    reruns = 0
-
     def __init__(self, store: PracticeStore, lock: RWLock) -> None:
         self.store = store
         self.lock = lock
@@ -95,18 +113,23 @@ class InProcessExecutor:
     def run(self, job: QueryJob) -> Answer:
         channel = _Collect()
         with self.lock.reading():
-            execute(self.store.ox, job, channel, proxy=self.proxy, check_deadline=True)
-        first = channel.messages[0]
-        if first[0] == "error":
-            raise JobFailed(JobError(*first[1:]))
-        if any(m[0] == "abort" for m in channel.messages):
-            aborted = next(m for m in channel.messages if m[0] == "abort")
-            raise JobFailed(JobError(*aborted[1:]))
-        body = [first[2]] + [m[1] for m in channel.messages[1:] if m[0] == "data"]
-        return Answer(first[1], body, sum(len(chunk) for chunk in body))
+            execute(live_view(self.store), job, channel, proxy=self.proxy, check_deadline=True)
+        return collected(channel)
 
     def status(self) -> dict[str, int]:
-        return {"workers": 0, "threads": 0, "busy": 0}
+        return {"workers": 0, "threads": 0, "busy": 0, "kills": 0, "reruns": 0, "ready": 1}
 
     def close(self) -> None:
         self.proxy.close()
+
+
+def collected(channel: _Collect) -> Answer:
+    """The answer a job sent to ``channel``, whole; raises JobFailed for an error."""
+    first = channel.messages[0]
+    if first[0] == "error":
+        raise JobFailed(JobError(*first[1:]))
+    if any(m[0] == "abort" for m in channel.messages):
+        aborted = next(m for m in channel.messages if m[0] == "abort")
+        raise JobFailed(JobError(*aborted[1:]))
+    body = [first[2]] + [m[1] for m in channel.messages[1:] if m[0] == "data"]
+    return Answer(first[1], body, sum(len(chunk) for chunk in body))

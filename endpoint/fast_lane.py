@@ -11,9 +11,10 @@ request shape, so it gets a short path.
 What it takes: ``GET /sparql`` whose URL has one ``query`` and at most one ``format`` and
 ``timeout``, without conditional headers (``If-None-Match``/``If-Modified-Since``) and with
 a query that names no remote endpoint. Anything else, and any doubt, goes to the Flask app
-unchanged. What it does is the Flask view's work through the same functions (negotiation,
-the job, the executor, the error shape, metrics, the access log), so both paths give the
-same answer byte for byte; ``tests/test_fast_lane.py`` compares them.
+unchanged. It hands the query to the same route as the Flask view
+(:func:`.sparql.answer`: negotiation, the lookup shortcut, the job, the executor, metrics)
+and answers in the same error shape and access log, so both paths give the same answer byte
+for byte; ``tests/test_fast_lane.py`` compares them.
 """
 
 from __future__ import annotations
@@ -31,17 +32,11 @@ from werkzeug.wsgi import get_current_url
 from .errors import EndpointError, error_body, internal_error, prefers_text_for
 from .metrics import EXTENSION as METRICS
 from .metrics import log_access
+from .protocol_request import CORS_READ_HEADERS, timeout_seconds
 from .runtime import EXTENSION as RUNTIME
 from .security_headers import security_headers
-from .sparql import (
-    CORS_READ_HEADERS,
-    answer_etag,
-    cache_headers,
-    formats_for,
-    make_job,
-    run_job,
-    timeout_seconds,
-)
+from .sparql import QueryRequest, answer_etag, cache_headers
+from .sparql import answer as answer_query
 from .sparql_text import query_hash
 from .wsgi import ClosingBody
 
@@ -90,11 +85,8 @@ class FastLane:
                          environ.get("SERVER_NAME"), environ.get("SERVER_PORT"),
                          environ.get("SCRIPT_NAME", ""))
         try:
-            answer = self._lookup(runtime, query, accept, requested, base)
-            if answer is None:
-                job = make_job(runtime, self.app.config, query, None, None, accept=accept,
-                               requested=requested, base=base, deadline=started_wall + timeout)
-                answer = run_job(runtime, job, self.app, lookup=False)  # tried just now
+            answer = answer_query(runtime, self.app, QueryRequest(
+                query, accept, requested, base, started_wall + timeout)).answer
         except EndpointError as error:
             return self._error(error, accept, start_response, started, hashed)
         except Exception:  # a fault of ours: logged with its traceback, answered in our shape
@@ -108,18 +100,6 @@ class FastLane:
             headers.append(("Content-Length", str(answer.length)))
         return self._finish(start_response, 200, "200 OK", headers, answer.body, started,
                             hashed)
-
-    def _lookup(self, runtime, query: str, accept: str, requested: str | None, base: str):
-        """A lookup by IRI answered straight from the lane, without building a job (the
-        commonest request of all); None when the query is not one or its answer is large."""
-        lane = runtime.lookups
-        if lane is None:
-            return None
-        started = time.monotonic()
-        answer = lane.answer(query, formats_for(accept, requested)[0]["results"], base)
-        if answer is not None:
-            self.app.extensions[METRICS].observe_query(time.monotonic() - started)
-        return answer
 
     def _error(self, error: EndpointError, accept: str, start_response, started: float,
                hashed: str | None):

@@ -20,15 +20,15 @@ from contextlib import nullcontext
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, request
-from practicebank.loaders.limits import refuse_xml_declarations
 
 from practicebank.formats import Format, by_media_type, of_kind
+from practicebank.loaders.limits import refuse_xml_declarations
 from practicebank.problems import ValidationFailed
 
 from .errors import EndpointError, bad_request, unsupported_media_type, validation_failed
 from .negotiation import negotiate
+from .protocol_request import preflight
 from .runtime import get_runtime
-from .sparql import preflight
 from .spool import Spool
 from .write_plans import delete_changes, post_changes, put_changes
 from .writes import require_write_access
@@ -80,7 +80,7 @@ def handle(graph: ox.NamedNode | ox.DefaultGraph) -> Response:
     replace = request.method == "PUT"
 
     def changes(deadline):
-        store = get_runtime().store.ox
+        store = get_runtime().store.view()
         change = put_changes(store, graph, quads) if replace else post_changes(store, quads)
         return change, exists(graph)
 
@@ -91,7 +91,7 @@ def handle(graph: ox.NamedNode | ox.DefaultGraph) -> Response:
 def exists(graph: ox.NamedNode | ox.DefaultGraph) -> bool:
     if isinstance(graph, ox.DefaultGraph):
         return True
-    return get_runtime().store.ox.contains_named_graph(graph)
+    return get_runtime().store.contains_named_graph(graph)
 
 
 def read_graph(graph: ox.NamedNode | ox.DefaultGraph) -> Response:
@@ -104,7 +104,7 @@ def read_graph(graph: ox.NamedNode | ox.DefaultGraph) -> Response:
     spool = Spool()
     try:
         with nullcontext() if view is not None else runtime.lock.reading():
-            store = view if view is not None else runtime.store.ox
+            store = view if view is not None else runtime.store.view()
             if not (isinstance(graph, ox.DefaultGraph) or store.contains_named_graph(graph)):
                 raise EndpointError(404, "not_found", f"There is no graph <{graph.value}> here.")
             store.dump(spool, format=fmt.rdf_format, from_graph=graph)
@@ -125,7 +125,7 @@ def delete_graph(graph: ox.NamedNode | ox.DefaultGraph, admin: bool) -> Response
         if not exists(graph):
             raise EndpointError(404, "not_found",
                                 f"There is no graph <{graph.value}> to delete.")
-        return delete_changes(get_runtime().store.ox, graph), None
+        return delete_changes(get_runtime().store.view(), graph), None
 
     write(changes, admin)
     return Response(status=204)
@@ -137,7 +137,7 @@ def create_graph() -> Response:
                                  current_app.config.get("ADMIN_TOKEN", ""))
     graph = ox.NamedNode(f"{request.host_url}store/{uuid.uuid4()}")
     quads = parse_body(graph)
-    write(lambda deadline: (post_changes(get_runtime().store.ox, quads), None), admin)
+    write(lambda deadline: (post_changes(get_runtime().store.view(), quads), None), admin)
     response = Response(status=201)
     response.headers["Location"] = graph.value
     return response

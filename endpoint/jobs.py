@@ -2,26 +2,27 @@
 
 A :class:`QueryJob` is plain picklable data, so the same :func:`execute` runs in a worker
 process behind a pipe and in the server process for an in-memory store. Content negotiation
-has already happened in the server for both kinds of answer (the query form is only known
-once pyoxigraph parses the query), so the job carries the chosen format, or the 406 message,
-for each kind. Output goes to a :class:`Channel` as messages: an error before anything was
-sent, or a head (content type plus the first bytes), more data, and an end. Small answers are
-one message; large ones stream in chunks of :data:`CHUNK` bytes.
+has already happened in the server, once the query's form was read
+(:func:`~.sparql_text.query_kind`), so the job carries the chosen format. Output goes to a
+:class:`Channel` as messages: an error before anything was sent, or a head (content type plus
+the first bytes), more data, and an end. Small answers are one message; large ones stream in
+chunks of :data:`CHUNK` bytes.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 import pyoxigraph as ox
 
-from practicebank.formats import by_name
+from practicebank.formats import by_name, of_kind
+from practicebank.settings import BY_NAME
 
 from .federation import RemotePlan, ServiceProxy, remote_failure
 from .html_results import write_html
-from .settings import BY_NAME
 
 CHUNK = 64 * 1024
 
@@ -34,9 +35,11 @@ class QueryJob:
     default_graph: tuple[str, ...] | None = None
     named_graphs: tuple[str, ...] | None = None
     base_iri: str | None = None
-    #: The negotiated format name per kind of answer ("results", "rdf"), or None for a 406.
-    formats: dict[str, str | None] = field(default_factory=dict)
-    refusals: dict[str, str] = field(default_factory=dict)
+    #: The negotiated format's name (negotiated for the query's form before it ran), or
+    #: None when nothing fits: a query that parses is then answered 406 with ``refusal``
+    #: (one that does not is a 400, which says more).
+    format: str | None = "json"
+    refusal: str = ""
     remote: RemotePlan | None = None
     deadline: float = float("inf")  # time.time(); the same clock in every process
     service_timeout: float = 10.0
@@ -120,13 +123,23 @@ def execute(store: ox.Store, job: QueryJob, channel: Channel, *,
             timeout=job.service_timeout, max_bytes=job.service_max_bytes)
         text = job.remote.bind(proxy.prefix(token))
     try:
-        _execute(store, job, text, channel, registration, check_deadline)
+        run_query(store, job, text, channel, registration=registration,
+                  check_deadline=check_deadline)
     finally:
         if token is not None:
             proxy.unregister(token)
 
 
-def _execute(store, job, text, channel, registration, check_deadline) -> None:
+#: Turns a store's own exception into the error answer it means (None: not one of its own).
+Classify = Callable[[BaseException], "JobError | None"]
+
+
+def run_query(store, job: QueryJob, text: str, channel: Channel, *, registration=None,
+              check_deadline: bool = False, classify: Classify | None = None) -> None:
+    """Evaluate ``text`` (the job's query, perhaps rewritten for the proxy) on ``store``,
+    anything with pyoxigraph's ``Store.query``, and send the answer or the error to
+    ``channel``. ``classify`` reads the exceptions of a store that is not pyoxigraph's (a
+    remote server's refusal, its timeout)."""
     def fail(error: JobError) -> None:
         channel.send(("error", error.code, error.kind, error.message))
 
@@ -145,15 +158,19 @@ def _execute(store, job, text, channel, registration, check_deadline) -> None:
                       f"The query is not valid SPARQL: {exc}. Fix it at that line:column and "
                       "send it again."))
         return
-    except (OSError, RuntimeError) as exc:
-        fail(_evaluation_error(exc, registration))
+    except Exception as exc:
+        known = classify(exc) if classify is not None else None
+        if known is None and not isinstance(exc, OSError | RuntimeError):
+            raise
+        fail(known or _evaluation_error(exc, registration))
+        return
+    if job.format is None:
+        fail(JobError(406, "not_acceptable", job.refusal))
         return
     kind = "rdf" if isinstance(results, ox.QueryTriples) else "results"
-    name = job.formats.get(kind)
-    if name is None:
-        fail(JobError(406, "not_acceptable", job.refusals.get(kind, "No format fits.")))
-        return
-    fmt = by_name(name)
+    fmt = by_name(job.format)
+    if fmt.kind not in (kind, "html"):  # the form was misread before it ran: its default
+        fmt = of_kind(kind)[0]
     out = _Output(channel, fmt.content_type, job.deadline, check_deadline)
     try:
         if fmt.kind == "html":
@@ -165,11 +182,14 @@ def _execute(store, job, text, channel, registration, check_deadline) -> None:
     except DeadlineExceeded:
         _late_or_early(out, channel, deadline_error(job))
         return
-    except (OSError, RuntimeError) as exc:
+    except Exception as exc:
+        known = classify(exc) if classify is not None else None
         if isinstance(exc.__cause__, DeadlineExceeded) or "DeadlineExceeded" in str(exc):
             _late_or_early(out, channel, deadline_error(job))
+        elif known is not None or isinstance(exc, OSError | RuntimeError):
+            _late_or_early(out, channel, known or _evaluation_error(exc, registration))
         else:
-            _late_or_early(out, channel, _evaluation_error(exc, registration))
+            raise
         return
     out.close()
 

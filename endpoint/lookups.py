@@ -26,10 +26,10 @@ from functools import lru_cache
 
 import pyoxigraph as ox
 
-from practicebank.formats import by_name
+from practicebank.formats import Format
 
 from .executors import Answer
-from .jobs import QueryJob
+from .merged_default import open_snapshot
 from .snapshots import Generation, Snapshots
 from .sparql_text import Token, tokenize
 
@@ -141,26 +141,17 @@ class LookupLane:
         with self._lock:
             if self._view is None or self._view[0].number != current.number:
                 generation = self.snapshots.acquire()
-                old, self._view = self._view, (generation, ox.Store.read_only(generation.path))
+                old, self._view = self._view, (generation, open_snapshot(generation.path))
                 if old is not None:
                     self.snapshots.release(old[0])
             return self._view[1]
 
-    def run(self, job: QueryJob) -> Answer | None:
-        """The answer to ``job`` if it is a lookup whose answer is small, else None."""
-        if (job.default_graph is not None or job.named_graphs is not None
-                or job.remote is not None and job.remote.endpoints):
-            return None
-        return self.answer(job.query, job.formats.get("results"), job.base_iri)
-
-    def answer(self, query: str, format_name: str | None, base_iri: str | None
-               ) -> Answer | None:
-        """The answer to ``query`` (on the default dataset) in the format named, if it is a
-        lookup whose answer is small, else None. The fast lane calls this first."""
+    def answer(self, query: str, fmt: Format, base_iri: str | None) -> Answer | None:
+        """The answer to ``query`` (on the default dataset) in ``fmt``, if it is a lookup
+        whose answer is small, else None (:func:`.sparql.answer` tries this first)."""
         shape = lookup_shape(query)
-        if shape is None or format_name is None:
+        if shape is None:
             return None
-        fmt = by_name(format_name)
         if fmt.results_format is None:  # the HTML table is written by Python: a worker's job
             return None
         text, capped = query, False

@@ -77,7 +77,7 @@ class Metrics:
             lines += [
                 "# HELP practicebank_deadline_kills_total Query workers killed at a deadline.",
                 "# TYPE practicebank_deadline_kills_total counter",
-                f"practicebank_deadline_kills_total {runtime.executor.kills}",
+                f"practicebank_deadline_kills_total {status['kills']}",
                 "# HELP practicebank_lookups_total Lookups by IRI answered in the server process, "
                 "and those handed to the workers because their answer outgrew one chunk.",
                 "# TYPE practicebank_lookups_total counter",
@@ -86,7 +86,7 @@ class Metrics:
                 "# HELP practicebank_query_reruns_total Queries run again because the worker "
                 "process answering them was killed for another query's deadline (or died).",
                 "# TYPE practicebank_query_reruns_total counter",
-                f"practicebank_query_reruns_total {runtime.executor.reruns}",
+                f"practicebank_query_reruns_total {status['reruns']}",
                 "# HELP practicebank_workers Query worker processes.",
                 "# TYPE practicebank_workers gauge",
                 f'practicebank_workers {status["workers"]}',

@@ -21,6 +21,8 @@ from practicebank.formats import Format, by_media_type, by_name
 from .errors import not_acceptable
 
 FORM_TYPE = "application/x-www-form-urlencoded"
+#: The HTML table any answer can be shown as, for browsers.
+HTML = by_name("html")
 
 
 def negotiate(request: Request, supported: Sequence[Format]) -> Format:

@@ -53,6 +53,7 @@ def health() -> Response:
     while), so a probe stays cheap; "ready" is false until the query workers are up.
     """
     runtime = get_runtime()
-    workers = runtime.executor.status()
-    ready = getattr(runtime.executor, "size", 0) <= workers["workers"]
-    return jsonify(status="ok", ready=ready, triples=runtime.stats()["triples"], **workers)
+    status = runtime.executor.status()
+    workers = {key: status[key] for key in ("workers", "threads", "busy")}
+    return jsonify(status="ok", ready=bool(status["ready"]), triples=runtime.stats()["triples"],
+                   **workers)

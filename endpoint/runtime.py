@@ -1,8 +1,9 @@
 """The per-app machinery behind the views: executor, snapshots, writer, freshness, caches.
 
 Built on first use (so ``create_app`` stays cheap and a test that only asks ``/health`` starts
-no processes) and closed at exit. An on-disk store gets snapshots and a worker pool; an
-in-memory store (or ``workers = -1``) runs queries in process.
+no processes) and closed at exit. An on-disk store gets snapshots and a worker pool; a
+remote store sends queries to its server (:mod:`.remote_executor`); an in-memory store (or
+``workers = -1``) runs queries in process.
 """
 
 from __future__ import annotations
@@ -18,15 +19,16 @@ from pathlib import Path
 import pyoxigraph as ox
 from flask import current_app
 
-from practicebank.store import PracticeStore
+from practicebank.backend import Store
+from practicebank.remote_store import RemoteStore
+from practicebank.settings import default_snapshot_dir
 
 from .db import get_store
-from .executors import Answer, InProcessExecutor, RWLock
+from .executors import Executor, InProcessExecutor, RWLock
 from .federation import Allowlist, ServiceProxy
-from .jobs import QueryJob
 from .lookups import LookupLane
 from .query_limits import QueryLimits
-from .settings import default_snapshot_dir
+from .remote_executor import RemoteExecutor
 from .snapshots import Snapshots
 from .workers import WorkerPool
 from .writes import Writer
@@ -59,7 +61,7 @@ class Freshness:
 class Runtime:
     """Everything one app needs to answer queries and take writes on one store."""
 
-    def __init__(self, store: PracticeStore, config) -> None:
+    def __init__(self, store: Store, config) -> None:
         self.store = store
         self.config = config
         self.lock = RWLock()
@@ -72,16 +74,18 @@ class Runtime:
         self._headline: tuple[int, dict[str, int]] | None = None
         self._stats_lock = threading.Lock()
         workers = int(config["WORKERS"])
-        if store.path is not None and workers >= 0:
+        self.lookups: LookupLane | None = None
+        if isinstance(store, RemoteStore):  # the server behind it runs the queries
+            self.executor: Executor = RemoteExecutor(store)
+        elif store.path is not None and workers >= 0:
             root = config["SNAPSHOT_DIR"] or default_snapshot_dir(store.path)
             self.snapshots = Snapshots(store, Path(root))
             size = workers or max(2, os.cpu_count() or 2)
             self.executor = WorkerPool(size, self.snapshots, threads=config["WORKER_THREADS"],
                                        max_queued=config["MAX_QUEUED"])
-            self.lookups: LookupLane | None = LookupLane(self.snapshots)
+            self.lookups = LookupLane(self.snapshots)
         else:
             self.executor = InProcessExecutor(store, self.lock)
-            self.lookups = None
         self.writer = Writer(store, self.lock, on_commit=self._committed)
 
     def committed_view(self) -> ox.Store | None:
@@ -100,11 +104,10 @@ class Runtime:
         with self._stats_lock, self.lock.reading():
             if self._stats is None or self._stats[0] != self.freshness.writes:
                 per_graph = {}
-                for row in self.store.ox.query(
+                for row in self.store.query(
                         "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"):
                     per_graph[row["g"].value] = int(row["n"].value)
-                default = sum(1 for _ in self.store.ox.quads_for_pattern(
-                    None, None, None, ox.DefaultGraph()))
+                default = sum(1 for _ in self.store.quads_of(ox.DefaultGraph()))
                 self._stats = (self.freshness.writes, {
                     "triples": default + sum(per_graph.values()),
                     "default_graph": default,
@@ -113,7 +116,7 @@ class Runtime:
             return self._stats[1]
 
     def headline(self) -> dict[str, int]:
-        """The landing page's counts (:meth:`PracticeStore.stats`: practices, forces,
+        """The landing page's counts (:meth:`~practicebank.backend.Store.stats`: practices, forces,
         concepts …): five COUNT queries, so computed once per committed write, not per
         visit."""
         with self._stats_lock, self.lock.reading():
@@ -122,19 +125,10 @@ class Runtime:
             return self._headline[1]
 
     def disk_bytes(self) -> int:
-        if self.store.path is None or not self.store.path.exists():
+        path = getattr(self.store, "path", None)  # the embedded store's folder
+        if path is None or not path.exists():
             return 0
-        return sum(f.stat().st_size for f in self.store.path.iterdir() if f.is_file())
-
-    def run(self, job: QueryJob, *, lookup: bool = True) -> Answer:
-        """Answer ``job``: a lookup by IRI here if it stays small (unless ``lookup`` is
-        False: the caller tried already), anything else on the executor (raises
-        :class:`JobFailed` or :class:`Overloaded`)."""
-        if lookup and self.lookups is not None:
-            answer = self.lookups.run(job)
-            if answer is not None:
-                return answer
-        return self.executor.run(job)
+        return sum(f.stat().st_size for f in path.iterdir() if f.is_file())
 
     def close(self) -> None:
         if self.lookups is not None:

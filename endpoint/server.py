@@ -28,7 +28,8 @@ from typing import Any
 
 from flask import Flask
 
-from . import settings
+from practicebank import settings
+
 from .query_limits import THREAD_STACK
 from .runtime import close_runtime, get_runtime
 

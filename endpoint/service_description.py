@@ -19,9 +19,8 @@ from practicebank.formats import of_kind
 from practicebank.namespaces import BASE, PB
 
 from .html_results import write_html
-from .negotiation import negotiate
+from .negotiation import HTML, negotiate
 from .runtime import get_runtime
-from .sparql import HTML
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 VOID = "http://rdfs.org/ns/void#"

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from practicebank.store import PracticeStore
 
+from .merged_default import prepare_snapshot
+
 
 @dataclass(frozen=True)
 class Generation:
@@ -44,6 +46,7 @@ class Snapshots:
             number = self.current.number + 1 if self.current else 1
             path = self.root / f"{number:08d}"
             self.store.ox.backup(str(path))
+            prepare_snapshot(self.store, str(path))  # the default graph as the merge
             self.current = Generation(number, str(path))
             self._collect()
             return self.current

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _PN_CHARS = r"A-Za-z0-9_\-\u00B7\u00C0-\uFFFF"
 _TOKEN = re.compile(
@@ -63,6 +64,46 @@ def tokenize(text: str) -> list[Token]:
             continue
         out.append(Token(kind, value, m.start(), m.end()))
     return out
+
+
+#: The kind of answer each query form gives: solutions or a boolean, or a graph.
+FORM_KINDS = {"SELECT": "results", "ASK": "results", "CONSTRUCT": "rdf", "DESCRIBE": "rdf"}
+
+
+@lru_cache(maxsize=4096)
+def _cached_kind(text: str) -> str | None:
+    return _kind(text)
+
+
+def query_kind(text: str) -> str | None:
+    """``"results"`` (SELECT, ASK) or ``"rdf"`` (CONSTRUCT, DESCRIBE): the first word after
+    the prologue (BASE and PREFIX declarations), read without lexing the rest of the text, so
+    that the answer's format can be negotiated before the query runs. None when the text
+    does not start like a query (the engine then reports the syntax error)."""
+    return _cached_kind(text) if len(text) <= 2000 else _kind(text)
+
+
+def _kind(text: str) -> str | None:
+    expect = None  # what a declaration still needs: "pname" then "iri", or "iri"
+    for m in _TOKEN.finditer(text):
+        kind, value = m.lastgroup, m.group()
+        if kind in ("space", "comment"):
+            continue
+        if expect:
+            if kind != expect[0]:
+                return None
+            expect = expect[1:]
+            continue
+        if kind != "word":
+            return None
+        word = value.upper()
+        if word == "BASE":
+            expect = ("iri",)
+        elif word == "PREFIX":
+            expect = ("pname", "iri")
+        else:
+            return FORM_KINDS.get(word)
+    return None
 
 
 def query_hash(text: str) -> str:

@@ -23,8 +23,7 @@ from practicebank.problems import ValidationFailed
 from .errors import bad_request, internal_error, unsupported_media_type, validation_failed
 from .federation import RemotePlan, plan_remote_calls, remote_failure
 from .negotiation import FORM_TYPE
-from .runtime import get_runtime
-from .sparql import (
+from .protocol_request import (
     UPDATE_TYPE,
     graph_params,
     preflight,
@@ -32,6 +31,7 @@ from .sparql import (
     utf8_body,
     warn_refused,
 )
+from .runtime import get_runtime
 from .sparql_text import add_using, dataset_clauses, query_hash
 from .write_plans import update_changes
 from .writes import require_write_access

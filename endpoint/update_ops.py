@@ -16,7 +16,7 @@ the write then compares every graph.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
@@ -39,6 +39,11 @@ class Operation:
     prologue: str
     #: For INSERT DATA/DELETE DATA: the span of ``{ … }`` in the text.
     body: tuple[int, int] | None = None
+    #: For DELETE WHERE and MODIFY: the text of its parts, each ``{ … }`` with its braces:
+    #: "delete", "insert", "where", "with" (an IRI term) and "from" (its ``USING [NAMED]``
+    #: clauses as FROM clauses); for CREATE, ADD, COPY and MOVE, "read": the graph it reads
+    #: beside those it writes. What evaluating it elsewhere needs (:mod:`.remote_updates`).
+    parts: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 class _Unknown(Exception):
@@ -187,9 +192,12 @@ class _Reader:
         if first.is_word("DELETE") and second is not None and second.is_word("WHERE"):
             self.i += 2
             start, end = self.group()
-            return Operation("DELETE WHERE", self.quad_graphs(start, end, DEFAULT), prologue)
+            pattern = self.span_text(start, end)
+            return Operation("DELETE WHERE", self.quad_graphs(start, end, DEFAULT), prologue,
+                             parts={"delete": pattern, "where": pattern})
         if first.is_word("WITH", "DELETE", "INSERT"):
-            return Operation("MODIFY", self.modify(), prologue)
+            parts: dict[str, str] = {}
+            return Operation("MODIFY", self.modify(parts), prologue, parts=parts)
         kind = self.next().text.upper()
         self.accept("SILENT")
         if kind == "LOAD":
@@ -203,36 +211,48 @@ class _Reader:
             return Operation(kind, self.graph_ref(), prologue)
         if kind == "CREATE":
             self.expect("GRAPH")
-            self.term(self.next())
-            return Operation(kind, frozenset(), prologue)
+            created = self.term(self.next())
+            return Operation(kind, frozenset(), prologue, parts={"read": str(created)})
         if kind in ("ADD", "COPY", "MOVE"):
             source = self.graph_or_default()
             self.expect("TO")
             target = self.graph_or_default()
             found = {target, source} if kind == "MOVE" else {target}
-            return Operation(kind, None if None in found else frozenset(found), prologue)
+            return Operation(kind, None if None in found else frozenset(found), prologue,
+                             parts={"read": "" if source is None else str(source)})
         raise _Unknown(f"unknown operation {kind}")
 
-    def modify(self) -> frozenset[Graph] | None:
+    def modify(self, parts: dict[str, str]) -> frozenset[Graph] | None:
         default: Graph = DEFAULT
         if self.accept("WITH"):
             default = self.term(self.next())
             if default is None:
                 raise _Unknown("WITH needs an IRI")
+            parts["with"] = str(default)
         graphs: set[Graph] = set()
         unknown = False
         for word in ("DELETE", "INSERT"):
             if self.accept(word):
                 start, end = self.group()
+                parts[word.lower()] = self.span_text(start, end)
                 found = self.quad_graphs(start, end, default)
                 unknown |= found is None
                 graphs |= found or set()
+        using = []
         while self.accept("USING"):
-            self.accept("NAMED")
-            self.next()
+            named = self.accept("NAMED")
+            iri = self.term(self.next())
+            if iri is None:
+                raise _Unknown("USING needs an IRI")
+            using.append(f"{'FROM NAMED' if named else 'FROM'} {iri}")
+        parts["from"] = "\n".join(using)
         self.expect("WHERE")
-        self.group()
+        parts["where"] = self.span_text(*self.group())
         return None if unknown else frozenset(graphs)
+
+    def span_text(self, start: int, end: int) -> str:
+        """The text from token ``start`` to token ``end``, both included."""
+        return self.text[self.tokens[start].start:self.tokens[end].end]
 
     def graph_ref(self) -> frozenset[Graph] | None:
         if self.accept("GRAPH"):

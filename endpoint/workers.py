@@ -149,12 +149,12 @@ class _OpenSnapshot:
         self._store = None
 
     def open(self, path: str):
-        import pyoxigraph as ox
+        from .merged_default import open_snapshot
 
         with self._lock:
             if path != self._path:
                 self._store, self._path = None, None  # close ours before opening the next
-                self._store, self._path = ox.Store.read_only(path), path
+                self._store, self._path = open_snapshot(path), path
             return self._store
 
 
@@ -557,7 +557,8 @@ class WorkerPool:
         with self._cond:
             slots = sum(len(p.slots) for p in self._processes)
             return {"workers": len(self._processes), "threads": slots,
-                    "busy": slots - len(self._idle)}
+                    "busy": slots - len(self._idle), "kills": self.kills,
+                    "reruns": self.reruns, "ready": int(len(self._processes) >= self.size)}
 
     def wait_ready(self, timeout: float = 60) -> bool:
         """Block until every worker has started (tests and the benchmark use this)."""

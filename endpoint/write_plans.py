@@ -21,41 +21,25 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import pyoxigraph as ox
 
+from practicebank.backend import Store
 from practicebank.journal import ChangeSet
 from practicebank.namespaces import GRAPH
 from practicebank.store import PracticeStore
 
 from . import shadow_update
+from .remote_updates import remote_changes
 from .update_ops import DATA_KINDS, Operation, graphs_of, read_operations
+from .write_deadline import Deadline, WriteTimeout
 
 DEFAULT = ox.DefaultGraph()
 DATA_GRAPH_PREFIX = str(GRAPH)
 ERRORS = {"SyntaxError": SyntaxError, "RuntimeError": RuntimeError, "OSError": OSError,
           "ValueError": ValueError}
-
-
-class WriteTimeout(Exception):
-    """The write's deadline passed before it was applied; nothing was changed."""
-
-
-class Deadline:
-    """The moment a write must be planned and validated by (``time.monotonic``)."""
-
-    def __init__(self, seconds: float) -> None:
-        self.at = time.monotonic() + seconds
-
-    def left(self) -> float:
-        return self.at - time.monotonic()
-
-    def check(self) -> None:
-        if self.left() <= 0:
-            raise WriteTimeout
 
 
 def is_data_graph(graph: object) -> bool:
@@ -102,16 +86,19 @@ def delete_changes(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> Ch
 # -- SPARQL Update -----------------------------------------------------------------------------
 
 
-def update_changes(store: PracticeStore, text: str, *, base_iri: str | None,
+def update_changes(store: Store, text: str, *, base_iri: str | None,
                    deadline: Deadline) -> ChangeSet:
     """What ``text`` would change in ``store``. Raises SyntaxError, RuntimeError, OSError
     or ValueError as ``Store.update`` would, and :class:`WriteTimeout`."""
     operations = read_operations(text, base_iri=base_iri)
     if operations and all(op.kind in DATA_KINDS for op in operations):
-        change = data_changes(store.ox, text, operations, base_iri=base_iri, deadline=deadline)
+        change = data_changes(store.view(), text, operations, base_iri=base_iri,
+                              deadline=deadline)
         if change is not None:
             return change
     graphs = graphs_of(operations)
+    if not isinstance(store, PracticeStore):
+        return remote_changes(store, text, operations, base_iri=base_iri, deadline=deadline)
     if store.path is None:
         return _in_memory(store.ox, text, base_iri, graphs, deadline)
     return _in_process_of_its_own(store, text, base_iri, graphs, deadline)

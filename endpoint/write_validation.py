@@ -30,7 +30,8 @@ from practicebank.problems import Problem
 from practicebank.store import STAGING_PREFIX
 from practicebank.validation import CHUNK_SIZE, SKOLEM_PREFIX, focus_nodes, validate_store
 
-from .write_plans import Deadline, is_data_graph
+from .write_deadline import Deadline
+from .write_plans import is_data_graph
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 SCRATCH = ox.NamedNode("urn:practicebank:write")

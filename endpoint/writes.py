@@ -38,7 +38,8 @@ from practicebank.store import PROVENANCE_GRAPH, PracticeStore, graph_node
 
 from .errors import EndpointError, service_unavailable
 from .executors import RWLock
-from .write_plans import Deadline, WriteTimeout
+from .merged_default import note_change
+from .write_deadline import Deadline, WriteTimeout
 from .write_validation import check_change
 
 T = TypeVar("T")
@@ -131,7 +132,7 @@ class Writer:
             try:
                 change, result = plan(deadline)
                 require_admin(change, admin=admin, admin_configured=admin_configured)
-                problems = check_change(self.store.ox, change, deadline)
+                problems = check_change(self.store.view(), change, deadline)
                 deadline.check()
             except WriteTimeout:
                 raise EndpointError(
@@ -144,6 +145,7 @@ class Writer:
             if change:
                 with self.lock.writing():
                     self.store.commit_changes(change)
+                    note_change(self.store, change)  # before on_commit publishes it
                     self.on_commit()
             return result
         finally:

@@ -29,11 +29,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from practicebank import formats
-from practicebank.backend import Store
 from practicebank.namespaces import slugify
 from practicebank.problems import ERROR, Problem, ValidationFailed, errors
 from practicebank.progress import QUIET, Progress
@@ -47,6 +47,9 @@ from .bounded import check_file
 from .conversion import BLANK_NODE_MARKS, Conversion, streaming
 from .limits import DEFAULT_LIMITS, InputRefused, ReadLimits
 from .readers import LINE_FORMATS, detect_format, read_input
+
+if TYPE_CHECKING:
+    from practicebank.backend import Store
 
 
 @dataclass(frozen=True)

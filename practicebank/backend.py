@@ -20,6 +20,7 @@ from typing import IO, Any, Protocol, runtime_checkable
 import pyoxigraph as ox
 
 from .journal import ChangeSet
+from .staging import Stage
 
 
 @runtime_checkable
@@ -61,6 +62,12 @@ class Store(Protocol):
     def quads_of(self, graph: ox.NamedNode | ox.DefaultGraph) -> Iterable[ox.Quad]:
         """Every quad of one graph (what a write's validation starts from)."""
 
+    def view(self) -> Any:
+        """A read view with pyoxigraph ``Store``'s ``quads_for_pattern``, ``in``,
+        ``contains_named_graph``, ``named_graphs`` and ``dump`` (what the endpoint's write
+        planning and validation read): the store itself when embedded, a
+        :class:`~practicebank.store_view.QueryView` when remote."""
+
     def types_of(self, iris: Iterable[str], *, excluding: str | None = None
                  ) -> list[tuple[str, str]]:
         """(iri, class) for each rdf:type held for ``iris`` outside data graph
@@ -88,6 +95,10 @@ class Store(Protocol):
     def commit_changes(self, change: ChangeSet) -> None:
         """Apply a validated endpoint write (graphs dropped and created, quads removed and
         added), all or nothing."""
+
+    def stage(self, name: str, *, activity: str, in_place: bool = True) -> Stage:
+        """Where a load of ``graph/{name}`` waits while it is validated
+        (:mod:`practicebank.staging`); ``in_place`` allows the store's fastest way."""
 
     def recover(self) -> str | None:
         """Undo or finish whatever a killed process left half done; run at open."""

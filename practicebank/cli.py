@@ -12,27 +12,30 @@ from pathlib import Path
 
 import click
 import pyoxigraph as ox
-from practicebank.endpoint.settings import click_options as endpoint_settings
-from practicebank.endpoint.settings import settings_from_flags
+
 from practicebank.loaders.limits import InputRefused, ReadLimits
 from practicebank.loaders.limits import click_options as limit_options
 from practicebank.loaders.limits import from_flags as limits_from_flags
 from practicebank.loaders.load import ensure_demo, input_files, load_file, validate_files_report
 from practicebank.loaders.readers import InputError, read_file
+from practicebank.settings import click_options as endpoint_settings
+from practicebank.settings import resolve, settings_from_flags
 
 from . import formats
+from .backend import Store
+from .connect import open_from_settings
 from .engines import engine_names
-from .export import export_store
+from .exporting import export_store
 from .problems import ValidationFailed, errors, render_json, render_text
 from .progress import Progress
-from .store import DEFAULT_STORE_PATH, STORE_ENV, PracticeStore, StoreInUseError
+from .store import DEFAULT_STORE_PATH, STORE_ENV, StoreInUseError
 from .validation import Validation
 from .version import __version__
 
 store_option = click.option(
     "--store", "store_path", envvar=STORE_ENV, default=DEFAULT_STORE_PATH, show_default=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help=f"Folder of the on-disk Oxigraph store (env {STORE_ENV}).",
+    help=f"Folder of the on-disk Oxigraph store, the embedded backend (env {STORE_ENV}).",
 )
 #: At most this many problems are printed one by one; the rest are counted by message.
 REPORT_LIMIT = 50
@@ -42,10 +45,19 @@ class UsageProblem(click.UsageError):
     """A usage error whose message is already a full sentence."""
 
 
-def open_store(path: Path) -> PracticeStore:
+def backend_options(command):
+    """``--store`` and the ``--backend…`` flags: where the data lives."""
+    return store_option(endpoint_settings(command, prefix="backend"))
+
+
+def open_store(path: Path, flags: dict | None = None, config_file: str | None = None
+               ) -> Store:
+    """The store the flags (and PRACTICEBANK_BACKEND… variables, and the config file) name:
+    the embedded one at ``path``, or a SPARQL server."""
     try:
-        return PracticeStore(path)
-    except StoreInUseError as exc:
+        values = resolve(settings_from_flags(flags or {}), config_file=config_file)
+        return open_from_settings(values, path)
+    except (StoreInUseError, ValueError) as exc:
         raise UsageProblem(str(exc)) from exc
 
 
@@ -149,9 +161,9 @@ def merge_reports(problems, validations):
               "change nothing.")
 @click.option("--force", is_flag=True,
               help="Load even when the file is unchanged since the graph's last load.")
-@store_option
+@backend_options
 def load(files, graph, fmt, strict, by_lsoa, engine, report, shacl_report, drop_personal,
-         source_url, licence, dry_run, force, store_path, **limit_flags) -> None:
+         source_url, licence, dry_run, force, store_path, **flags) -> None:
     """Validate FILES (or every file in a folder) and load each into its own named graph.
 
     Each file replaces its graph completely, in one transaction, and only if it passes
@@ -159,13 +171,13 @@ def load(files, graph, fmt, strict, by_lsoa, engine, report, shacl_report, drop_
     problem (file, row, column, node, path, value, shape message). A file whose checksum
     matches the graph's last load is skipped.
     """
-    limits = read_limits(limit_flags)
+    limits = read_limits(flags)
     paths = input_files(list(files))
     if graph and len(paths) > 1:
         raise UsageProblem("--graph names one graph; load one file at a time with it.")
     failure = None
-    with open_store(store_path) as store:
-        if store.path is not None and getattr(store, "recovered", None):
+    with open_store(store_path, flags) as store:
+        if getattr(store, "recovered", None):
             click.echo(f"Undid an unfinished load of graph/{store.recovered} "
                        "(the process was stopped before it committed).", err=True)
         for path in paths:
@@ -241,15 +253,15 @@ def validate(files, fmt, strict, by_lsoa, engine, report, shacl_report,
               help="nq or trig keep graph names; ttl and nt need --graph.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write here instead of stdout.")
-@store_option
-def export(graph, fmt, output, store_path) -> None:
+@backend_options
+def export(graph, fmt, output, store_path, **flags) -> None:
     """Write a graph, or the whole store, as N-Quads, TriG, Turtle or N-Triples.
 
     Loading the export into an empty store gives the same triples (practicebank load
     store.nq for one graph, or every graph with their names kept by nq/trig).
     """
     try:
-        with open_store(store_path) as store:
+        with open_store(store_path, flags) as store:
             export_store(store, output if output else sys.stdout.buffer, graph=graph,
                          format=fmt)
     except ValueError as exc:
@@ -292,8 +304,8 @@ def convert(file, fmt, graph, output, **limit_flags) -> None:
 @click.argument("query")
 @click.option("--format", "fmt", type=click.Choice(formats.names("results") + formats.names("rdf")),
               help="Output format. Default: json for SELECT/ASK, ttl for CONSTRUCT/DESCRIBE.")
-@store_option
-def query(query, fmt, store_path) -> None:
+@backend_options
+def query(query, fmt, store_path, **flags) -> None:
     """Run a SPARQL QUERY (or @FILE to read it from a file) and print the results.
 
     The default graph is the union of all named graphs. Output goes to stdout, so
@@ -304,12 +316,12 @@ def query(query, fmt, store_path) -> None:
             query = Path(query[1:]).read_text(encoding="utf-8")
         except OSError as exc:
             raise UsageProblem(f"Cannot read the query file {query[1:]}: {exc.strerror}.") from exc
-    with open_store(store_path) as store:
+    with open_store(store_path, flags) as store:
         try:
             results = store.query(query)
         except SyntaxError as exc:
             raise UsageProblem(f"The query is not valid SPARQL: {exc}") from exc
-        is_graph = isinstance(results, ox.QueryTriples)
+        is_graph = not (hasattr(results, "variables") or isinstance(results, ox.QueryBoolean))
         chosen = formats.by_name(fmt or ("ttl" if is_graph else "json"))
         target = chosen.rdf_format if is_graph else chosen.results_format
         out = results.serialize(format=target) if target is not None else None
@@ -323,10 +335,10 @@ def query(query, fmt, store_path) -> None:
 
 
 @main.command()
-@store_option
-def stats(store_path) -> None:
+@backend_options
+def stats(store_path, **flags) -> None:
     """Count what the store holds: practices, forces, concepts, graphs, triples."""
-    with open_store(store_path) as store:
+    with open_store(store_path, flags) as store:
         for name, count in store.stats().items():
             click.echo(f"{name.replace('_', ' '):<16} {count:>8}")
         for name in store.graph_names():
@@ -358,11 +370,13 @@ def serve(host, port, demo, store_path, config_file, **settings) -> None:
     except ValueError as exc:
         raise UsageProblem(str(exc)) from exc
     check_port(host, port)
-    store = open_store(store_path)
-    if demo:
-        for result in ensure_demo(store):
-            click.echo(f"loaded graph/{result.graph}: {result.triples} triples", err=True)
-    del store  # release the store's lock: the server's own process opens it
+    store = open_store(store_path, settings, config_file)
+    try:
+        if demo:
+            for result in ensure_demo(store):
+                click.echo(f"loaded graph/{result.graph}: {result.triples} triples", err=True)
+    finally:
+        store.close()  # release the store's lock: the server's own process opens it
     run_server(config, host=host, port=port)
 
 

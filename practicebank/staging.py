@@ -51,6 +51,7 @@ class Stage:
 
     def __init__(self, name: str) -> None:
         self.name = name
+        self.owner: Store | None = None      # the store the load goes into
         self.store: ox.Store | None = None   # where the staged triples are
         self.graph: ox.NamedNode = NEW       # the graph of ``store`` that holds them
         self.size = self.added = self.removed = 0
@@ -81,7 +82,9 @@ class Stage:
         """Leave the store as it was before the stage was opened."""
 
     def close(self) -> None:
-        """Release what the stage holds (a scratch store on disk)."""
+        """Release what the stage holds: a failed load's traceback may keep the stage alive
+        a while, and the store it points at must close when its owner closes it."""
+        self.store = self.owner = None
 
     def __enter__(self) -> Stage:
         return self
@@ -97,7 +100,7 @@ class InPlaceFill(Stage):
 
     def __init__(self, store: PracticeStore, name: str, activity: str) -> None:
         super().__init__(name)
-        self.owner = store
+        self.owner: PracticeStore | None = store
         self.store, self.graph = store.ox, graph_node(name)
         store.begin_fill(name, load=activity)
         self.committed = False
@@ -186,8 +189,8 @@ class ScratchStage(Stage):
         self.owner.flush()
 
     def close(self) -> None:
+        super().close()
         if self.folder is not None:
-            self.store = None
             shutil.rmtree(self.folder, ignore_errors=True)
             self.folder = None
 

@@ -151,6 +151,10 @@ class PracticeStore:
     def quads_of(self, graph: ox.NamedNode | ox.DefaultGraph) -> Iterable[ox.Quad]:
         return self.ox.quads_for_pattern(None, None, None, graph)
 
+    def view(self) -> ox.Store:
+        """The store itself: the embedded store is its own read view."""
+        return self.ox
+
     def graph_names(self) -> list[str]:
         """Short names of the ``graph/…`` named graphs that hold data."""
         prefix = str(GRAPH)
@@ -362,10 +366,6 @@ class PracticeStore:
             os.fsync(directory)
         finally:
             os.close(directory)
-
-    def quads(self, name: str) -> Iterable[ox.Quad]:
-        """Every quad of graph ``graph/{name}``."""
-        return self.ox.quads_for_pattern(None, None, None, graph_node(name))
 
     def flush(self) -> None:
         self.ox.flush()

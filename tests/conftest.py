@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
-from practicebank.loaders.load import ensure_demo
 
+from practicebank.loaders.load import ensure_demo
 from practicebank.store import PracticeStore
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,8 +19,8 @@ import urllib.parse
 
 import pytest
 from endpoint_live import LiveServer, cpu_seconds, wait_for_workers
-from practicebank.loaders.load import ensure_demo
 
+from practicebank.loaders.load import ensure_demo
 from practicebank.store import PracticeStore
 
 DEADLINE = 2.0

@@ -36,3 +36,24 @@ def test_every_command_in_the_readme_exists():
     for command in commands:
         assert CliRunner().invoke(main, [command, "--help"]).exit_code == 0, command
     assert commands >= {"validate", "load", "query", "stats", "serve"}
+
+
+def test_the_python_example_in_the_readme_runs(tmp_path, monkeypatch, capsys):
+    """The "Use it from Python" example, run as written on the sample practices CSV."""
+    import shutil
+
+    from conftest import find_shared
+
+    example = re.search(r"## Use it from Python.*?```python\n(.*?)```", README, re.S).group(1)
+    shutil.copy(find_shared() / "domain" / "practices.csv", tmp_path / "practices.csv")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(example, "README.md", "exec"), {})
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith("sample ") and printed[0].endswith(" triples")
+    assert len(printed) == 4 and printed[1:] == sorted(printed[1:])
+    assert (tmp_path / "backup.nq").stat().st_size > 0
+    import pyoxigraph as ox
+
+    graphs = {q.graph_name.value for q in ox.parse(path=str(tmp_path / "backup.nq"),
+                                                   format=ox.RdfFormat.N_QUADS)}
+    assert "https://w3id.org/practicebank/graph/sample" in graphs

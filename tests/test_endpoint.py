@@ -28,16 +28,16 @@ import pytest
 import rdflib
 from flask import Flask
 from flask.testing import FlaskClient
+from rdflib.namespace import DCTERMS
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
+
 from practicebank.endpoint import create_app
 from practicebank.endpoint.db import get_store
 from practicebank.endpoint.errors import EndpointError
 from practicebank.endpoint.jobs import JobError
 from practicebank.endpoint.negotiation import choose_format
 from practicebank.endpoint.sparql import handle_query, job_error
-from rdflib.namespace import DCTERMS
-from werkzeug.datastructures import MIMEAccept
-from werkzeug.http import parse_accept_header
-
 from practicebank.formats import Format, by_name, of_kind
 from practicebank.store import PracticeStore
 
@@ -555,8 +555,8 @@ def test_handle_query_needs_no_request(store):
         return formats[-1]
 
     response = handle_query(store, TITLES_CONSTRUCT, last)
-    # Both kinds are negotiated before the parser says which one the query is.
-    assert offered == [[f.name for f in of_kind(kind)] + ["html"] for kind in ("results", "rdf")]
+    # Negotiated once, for the kind of answer the query's form gives (a graph).
+    assert offered == [[f.name for f in of_kind("rdf")] + ["html"]]
     assert response.headers["Content-Type"] == by_name("html").content_type
 
     response = handle_query(store, TITLES_QUERY, lambda formats: formats[0],

@@ -12,10 +12,10 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 from click.testing import CliRunner
-from practicebank.endpoint import create_app
-from practicebank.endpoint.settings import SETTINGS, markdown_table, resolve
 
 from practicebank.cli import main
+from practicebank.endpoint import create_app
+from practicebank.settings import SETTINGS, markdown_table, resolve
 from practicebank.store import PracticeStore
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,11 +12,11 @@ import urllib.parse
 
 import pyoxigraph as ox
 import pytest
+
 from practicebank.endpoint import create_app
 from practicebank.endpoint.runtime import close_runtime
 from practicebank.endpoint.update_ops import touched_graphs
 from practicebank.loaders.load import ensure_demo
-
 from practicebank.store import PracticeStore
 
 TOKEN = "s3cret"

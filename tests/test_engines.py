@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from practicebank.loaders.readers import read_file
 from rdflib import Graph
 
 from practicebank.engines import REFERENCE, choose, engine_names
+from practicebank.loaders.readers import read_file
 from practicebank.resources import (
     EVALUATIONS,
     FORCES,

@@ -6,15 +6,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from practicebank.loaders.load import ensure_demo, load_file
 
 from practicebank.cli import main
-from practicebank.export import export_store
-from practicebank.store import PracticeStore
+from practicebank.exporting import export_store
+from practicebank.loaders.load import ensure_demo, load_file
+from practicebank.store import PracticeStore, graph_node
 
 
 def triples(store: PracticeStore, graphs: list[str]) -> set[tuple]:
-    return {(q.subject, q.predicate, q.object) for g in graphs for q in store.quads(g)}
+    return {(q.subject, q.predicate, q.object)
+            for g in graphs for q in store.quads_of(graph_node(g))}
 
 
 @pytest.fixture

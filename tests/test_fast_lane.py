@@ -12,11 +12,11 @@ import urllib.parse
 
 import pyoxigraph as ox
 import pytest
+from werkzeug.test import EnvironBuilder, run_wsgi_app
+
 from practicebank.endpoint import create_app
 from practicebank.endpoint.lookups import is_lookup
 from practicebank.endpoint.runtime import EXTENSION, close_runtime
-from werkzeug.test import EnvironBuilder, run_wsgi_app
-
 from practicebank.store import PracticeStore
 
 EX = "http://example.org/"

@@ -16,9 +16,9 @@ import urllib.request
 
 import pytest
 from endpoint_live import LiveServer, oxigraph_serve, send_answer
+
 from practicebank.endpoint.errors import EndpointError
 from practicebank.endpoint.federation import Allowlist, plan_remote_calls
-
 from practicebank.store import PracticeStore
 
 SLOW_SECONDS = 5.0

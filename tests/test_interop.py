@@ -15,10 +15,10 @@ import json
 
 import pytest
 from endpoint_live import LiveServer, free_port
-from practicebank.loaders.load import ensure_demo
 from rdflib import Graph, URIRef
 from SPARQLWrapper import CSV, JSON, TSV, SPARQLWrapper
 
+from practicebank.loaders.load import ensure_demo
 from practicebank.store import PracticeStore
 
 PB = "https://w3id.org/practicebank/def/"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import fastjsonschema
 import pytest
+
 from practicebank.loaders.json_practices import quick_check, schema_errors, validator
 
 FIXTURES = Path(__file__).parent / "fixtures"

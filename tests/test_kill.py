@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-from practicebank.loaders.load import load_file
 
+from practicebank.loaders.load import load_file
 from practicebank.store import JOURNAL_NAME, PracticeStore
 
 BASE = "https://w3id.org/practicebank/"

@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from practicebank.loaders.concepts import bundled_index, clean, is_absent, split_values
 from practicebank.loaders.load import load_file, validate_files
 from practicebank.loaders.practices_csv import map_headings, parse_date
 from practicebank.loaders.readers import InputError, read_file
-
 from practicebank.problems import ValidationFailed
 from practicebank.store import PracticeStore, StoreInUseError
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+
 from practicebank.loaders.load import load_file
 from practicebank.loaders.readers import InputError
-
 from practicebank.problems import ValidationFailed
 from practicebank.resources import SAMPLE
 from practicebank.store import PracticeStore, graph_node
@@ -230,7 +230,7 @@ def test_every_rdf_serialisation_loads_the_same_triples(tmp_path, disk_store, sa
     result = load_file(disk_store, path)
     assert result.graph == "sample" and result.reader.startswith(f"rdf-{ext}")
     assert result.triples == len(sample_store)
-    loaded = {(q.subject, q.predicate, q.object) for q in disk_store.quads("sample")}
+    loaded = {(q.subject, q.predicate, q.object) for q in disk_store.quads_of(graph_node("sample"))}
     assert loaded == {(q.subject, q.predicate, q.object) for q in sample_store}
 
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from practicebank.loaders.load import load_file
 from rdflib import Graph
 from rdflib.namespace import SH
 
 from practicebank.cli import main
+from practicebank.loaders.load import load_file
 from practicebank.store import JOURNAL_NAME, PracticeStore, StoreInUseError
 
 FIXTURES = Path(__file__).parent / "fixtures"

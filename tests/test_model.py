@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pyshacl
 import pytest
-from practicebank.loaders.concepts import is_absent
-from practicebank.loaders.readers import read_file
 from rdflib import Graph, URIRef
 from rdflib.compare import graph_diff, isomorphic
 from rdflib.namespace import OWL, RDF, SH, SKOS
 
+from practicebank.loaders.concepts import is_absent
+from practicebank.loaders.readers import read_file
 from practicebank.resources import (
     DEMO_BUNDLES,
     FORCES,

@@ -19,8 +19,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from conftest import find_shared
-from practicebank.loaders.load import ensure_demo
 
+from practicebank.loaders.load import ensure_demo
 from practicebank.store import PracticeStore
 
 ROOT = Path(__file__).resolve().parents[1]

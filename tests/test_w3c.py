@@ -23,11 +23,11 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 from conftest import find_shared
-from practicebank.endpoint import create_app
 from rdflib import RDF, RDFS, Namespace
 from rdflib.collection import Collection
 from rdflib.compare import isomorphic
 
+from practicebank.endpoint import create_app
 from practicebank.store import PracticeStore
 
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")

@@ -23,9 +23,9 @@ from collections.abc import Iterable
 import pyoxigraph as ox
 import pytest
 from endpoint_live import TOKEN, LiveServer
+
 from practicebank.endpoint.errors import MAX_MESSAGE, EndpointError
 from practicebank.loaders.load import ensure_demo
-
 from practicebank.store import PracticeStore
 
 BODY_TIMEOUT = 1.5

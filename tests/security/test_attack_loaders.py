@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
+from practicebank.cli import main
 from practicebank.loaders.limits import (
     InputRefused,
     ReadLimits,
@@ -24,8 +26,6 @@ from practicebank.loaders.limits import (
     refuse_xml_declarations,
 )
 from practicebank.loaders.readers import open_input, read_input
-
-from practicebank.cli import main
 from practicebank.store import PracticeStore
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,8 +16,8 @@ import time
 
 import pytest
 from endpoint_live import TOKEN, LiveServer, wait_for_workers
-from practicebank.loaders.load import ensure_demo
 
+from practicebank.loaders.load import ensure_demo
 from practicebank.store import PracticeStore
 
 PATH = "<http://example.org/p>"

@@ -22,9 +22,9 @@ import pytest
 from endpoint_live import LiveServer, free_port, send_answer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from practicebank.endpoint import create_app
 from practicebank.endpoint.federation import Allowlist, Endpoint
-
 from practicebank.store import PracticeStore
 
 TOKEN = "remote-test-token"

@@ -24,10 +24,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from endpoint_live import TOKEN, LiveServer
-from practicebank.endpoint import create_app
-from practicebank.loaders.load import ensure_demo
 
+from practicebank.endpoint import create_app
 from practicebank.journal import WRITE_JOURNAL
+from practicebank.loaders.load import ensure_demo
 from practicebank.personal import drop_personal_data
 from practicebank.store import PracticeStore, StoreInUseError
 

@@ -2,7 +2,8 @@
 
 N-Quads and TriG keep each triple's graph, so a whole-store export restores every graph;
 Turtle and N-Triples hold one graph, so they need ``graph``. Oxigraph writes the bytes
-itself, streaming, so an export of millions of triples needs little memory.
+itself (or the remote store sends them), streaming, so an export of millions of triples
+needs little memory.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from typing import IO
 import pyoxigraph as ox
 
 from . import formats
-from .store import PracticeStore, graph_node
+from .backend import Store
+from .namespaces import graph_node
 
 QUAD_FORMATS = frozenset({"nq", "trig"})
 
 
-def export_store(store: PracticeStore, output: IO[bytes] | Path, *, graph: str | None = None,
+def export_store(store: Store, output: IO[bytes] | Path, *, graph: str | None = None,
                  format: str = "nq") -> None:
     """Write ``graph/{graph}`` (or every ``graph/…`` graph) to ``output``."""
     fmt = formats.by_name(format)
@@ -31,9 +33,9 @@ def export_store(store: PracticeStore, output: IO[bytes] | Path, *, graph: str |
         raise ValueError(f"graph/{graph} holds no data; `practicebank stats` lists the graphs.")
     target = str(output) if isinstance(output, Path) else output
     if graph is not None and format not in QUAD_FORMATS:
-        store.ox.dump(target, format=fmt.rdf_format, from_graph=graph_node(graph))
+        store.dump(target, format=fmt.rdf_format, graph=graph)
         return
     if graph is None:
-        store.ox.dump(target, format=fmt.rdf_format)
+        store.dump(target, format=fmt.rdf_format)
         return
-    ox.serialize(store.quads(graph), target, format=fmt.rdf_format)
+    ox.serialize(store.quads_of(graph_node(graph)), target, format=fmt.rdf_format)

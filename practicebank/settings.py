@@ -1,4 +1,5 @@
-"""Every setting of the endpoint, declared once as data (Datasette's ``SETTINGS`` idea).
+"""Every setting of practicebank (the store backend and the endpoint), declared once as
+data (Datasette's ``SETTINGS`` idea).
 
 The table drives the ``serve`` command's flags, the environment variables, the config file
 and ``docs/settings.md`` (a test checks the doc against :func:`markdown_table`), so a setting
@@ -31,6 +32,7 @@ class Setting:
     help: str
     secret: bool = False
     minimum: int | float | None = None
+    choices: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -58,6 +60,9 @@ class Setting:
             raise ValueError(
                 f"Setting {self.name} must be a {self.type.__name__}, not {value!r}"
             ) from exc
+        if self.choices and converted not in self.choices:
+            raise ValueError(f"{self.flag or self.env} must be one of "
+                             f"{', '.join(self.choices)}, not {converted!r}")
         if self.minimum is not None and converted < self.minimum:
             raise ValueError(f"{self.flag or self.env} must be at least {self.minimum}, "
                              f"not {converted}")
@@ -65,6 +70,21 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
+    Setting("backend", "embedded", str,
+            "Where the data lives: `embedded` (an on-disk Oxigraph store, the --store folder) "
+            "or `sparql` (your SPARQL 1.1 server, at the backend_* URLs; see "
+            "docs/backends.md).", choices=("embedded", "sparql")),
+    Setting("backend_query_url", "", str,
+            "The sparql backend's SPARQL Query endpoint, e.g. http://host:8890/sparql."),
+    Setting("backend_update_url", "", str,
+            "The sparql backend's SPARQL Update endpoint; default: the query URL."),
+    Setting("backend_store_url", "", str,
+            "The sparql backend's Graph Store Protocol endpoint (bulk uploads and "
+            "downloads); empty: Update and CONSTRUCT are used instead."),
+    Setting("backend_user", "", str,
+            "User name for the sparql backend (HTTP basic or digest, as the server asks)."),
+    Setting("backend_password", "", str,
+            "Password for the sparql backend.", secret=True),
     Setting("query_timeout", 30.0, float,
             "Deadline of every query in seconds; a client may ask for less with timeout=."),
     Setting("workers", 2, int,
@@ -158,8 +178,9 @@ def resolve(config: Mapping[str, Any], environ: Mapping[str, str] | None = None,
     return values
 
 
-def click_options(command: Callable) -> Callable:
-    """Add one ``--flag`` per non-secret setting (and ``--config``) to a click command.
+def click_options(command: Callable, *, prefix: str = "") -> Callable:
+    """Add one ``--flag`` per non-secret setting (and ``--config``) to a click command;
+    with ``prefix``, only the settings whose names start with it (and no ``--config``).
 
     Flags default to None so that the environment and the config file still apply when a
     flag is not given; the command passes ``settings_from_flags(kwargs)`` to ``create_app``.
@@ -167,11 +188,13 @@ def click_options(command: Callable) -> Callable:
     import click
 
     for s in reversed(SETTINGS):
-        if s.flag is None:
+        if s.flag is None or not s.name.startswith(prefix):
             continue
         kind = click.BOOL if s.type is bool else s.type
         command = click.option(s.flag, s.name, type=kind, default=None,
                                help=f"{s.help} [env {s.env}; default {s.default!r}]")(command)
+    if prefix:
+        return command
     return click.option("--config", "config_file", type=click.Path(dir_okay=False, exists=True),
                         default=None, help=f"TOML file of settings [env {CONFIG_ENV}].")(command)
 
