@@ -18,11 +18,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
+from practicebank.merged_default import live_view
 from practicebank.store import PracticeStore
 
 from .federation import ServiceProxy
 from .jobs import JobError, QueryJob, execute
-from .merged_default import live_view
 
 
 class Executor(Protocol):
@@ -36,6 +36,9 @@ class Executor(Protocol):
         """``workers``, ``threads``, ``busy``, ``kills`` (deadline kills so far), ``reruns``
         (queries run again after a neighbour's kill) and ``ready`` (1 when it can take
         queries at full strength)."""
+
+    def wait_ready(self, timeout: float = 60) -> bool:
+        """Block until it can take queries at full strength (workers started)."""
 
     def close(self) -> None:
         ...
@@ -118,6 +121,9 @@ class InProcessExecutor:
 
     def status(self) -> dict[str, int]:
         return {"workers": 0, "threads": 0, "busy": 0, "kills": 0, "reruns": 0, "ready": 1}
+
+    def wait_ready(self, timeout: float = 60) -> bool:
+        return True
 
     def close(self) -> None:
         self.proxy.close()

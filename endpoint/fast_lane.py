@@ -29,6 +29,8 @@ import werkzeug.urls  # noqa: F401  (registers the "werkzeug.url_quote" decoding
 from flask import Flask
 from werkzeug.wsgi import get_current_url
 
+from practicebank.sparql_text import query_hash
+
 from .errors import EndpointError, error_body, internal_error, prefers_text_for
 from .metrics import EXTENSION as METRICS
 from .metrics import log_access
@@ -37,7 +39,6 @@ from .runtime import EXTENSION as RUNTIME
 from .security_headers import security_headers
 from .sparql import QueryRequest, answer_etag, cache_headers
 from .sparql import answer as answer_query
-from .sparql_text import query_hash
 from .wsgi import ClosingBody
 
 WSGIApp = Callable[[dict[str, Any], Callable], Iterable[bytes]]

@@ -26,10 +26,18 @@ import time
 import urllib.parse
 from dataclasses import dataclass, field
 
+from practicebank.sparql_text import (
+    RemoteRef,
+    Token,
+    UncheckableRemote,
+    remote_refs,
+    replace_spans,
+    tokenize,
+)
+
 from .engine_terms import resolve_iri
 from .errors import EndpointError, bad_request
 from .query_limits import QueryLimits, check_limits, data_blocks
-from .sparql_text import RemoteRef, Token, UncheckableRemote, remote_refs, replace_spans, tokenize
 
 PLACEHOLDER = "http://practicebank.invalid/remote/"
 #: The endpoint of a SILENT call that the checks refused: the proxy fails it without a call.

@@ -20,6 +20,7 @@ import pyoxigraph as ox
 
 from practicebank.formats import by_name, of_kind
 from practicebank.settings import BY_NAME
+from practicebank.sparql_text import has_dataset_clause
 
 from .federation import RemotePlan, ServiceProxy, remote_failure
 from .html_results import write_html
@@ -147,7 +148,8 @@ def run_query(store, job: QueryJob, text: str, channel: Channel, *, registration
         results = store.query(
             text,
             base_iri=job.base_iri,
-            use_default_graph_as_union=job.default_graph is None,
+            use_default_graph_as_union=job.default_graph is None
+            and not has_dataset_clause(text),
             default_graph=[ox.NamedNode(g) for g in job.default_graph]
             if job.default_graph is not None else None,
             named_graphs=[ox.NamedNode(g) for g in job.named_graphs]

@@ -27,11 +27,11 @@ from functools import lru_cache
 import pyoxigraph as ox
 
 from practicebank.formats import Format
+from practicebank.merged_default import open_snapshot
+from practicebank.sparql_text import Token, tokenize
 
 from .executors import Answer
-from .merged_default import open_snapshot
 from .snapshots import Generation, Snapshots
-from .sparql_text import Token, tokenize
 
 #: Terms that name one resource (a constant subject or predicate).
 _CONSTANT = ("iri", "pname")

@@ -24,8 +24,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from practicebank.sparql_text import Token, matching_brace, tokenize
+
 from .errors import bad_request
-from .sparql_text import Token, matching_brace, tokenize
 
 #: Keywords that each add a level to the algebra.
 CLAUSES = frozenset({"OPTIONAL", "MINUS", "UNION", "SERVICE", "GRAPH", "FILTER", "BIND",

@@ -64,6 +64,9 @@ class RemoteExecutor:
         return {"workers": 0, "threads": 0, "busy": self._busy, "kills": 0, "reruns": 0,
                 "ready": 1}
 
+    def wait_ready(self, timeout: float = 60) -> bool:
+        return True
+
     def close(self) -> None:
         pass
 

@@ -30,6 +30,7 @@ from flask import Flask
 
 from practicebank import settings
 
+from . import create_app
 from .query_limits import THREAD_STACK
 from .runtime import close_runtime, get_runtime
 
@@ -99,17 +100,13 @@ class _NotAboutThreadCount(logging.Filter):
 
 def _load_app(config: dict[str, Any], host: str, port: int, _target: str) -> Flask:
     """In granian's child: build the app, start its runtime, arrange its shutdown."""
-    from . import create_app
-
     _relay_stop_signals()
     app = create_app(config)
     if app.config.get("ACCESS_LOG", True):
         _log_access_to_stderr()
     with app.app_context():
         runtime = get_runtime()
-        wait_ready = getattr(runtime.executor, "wait_ready", None)
-        if wait_ready is not None:
-            wait_ready()
+        runtime.executor.wait_ready()
     # multiprocessing ends its children without running atexit hooks; its finalizers do run.
     multiprocessing.util.Finalize(app, close_runtime, args=(app,), exitpriority=10)
     print(f"practicebank endpoint on {endpoint_url(host, port)}", file=sys.stderr, flush=True)

@@ -16,9 +16,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from practicebank.merged_default import prepare_snapshot
 from practicebank.store import PracticeStore
-
-from .merged_default import prepare_snapshot
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
 from practicebank.formats import Format, of_kind
+from practicebank.sparql_text import query_hash, query_kind
 from practicebank.store import PracticeStore
 
 from .errors import EndpointError, internal_error, service_unavailable
@@ -37,7 +38,6 @@ from .negotiation import HTML, choose_format, requested_format
 from .protocol_request import ProtocolQuery, requested_timeout, warn_refused
 from .query_limits import QueryLimits
 from .runtime import Runtime, get_runtime
-from .sparql_text import query_hash, query_kind
 from .workers import Overloaded
 
 #: Picks one format from those an answer can be written in (default first).

@@ -19,6 +19,7 @@ import time
 from flask import Blueprint, Response, current_app, g, request
 
 from practicebank.problems import ValidationFailed
+from practicebank.sparql_text import add_using, dataset_clauses, query_hash
 
 from .errors import bad_request, internal_error, unsupported_media_type, validation_failed
 from .federation import RemotePlan, plan_remote_calls, remote_failure
@@ -32,7 +33,6 @@ from .protocol_request import (
     warn_refused,
 )
 from .runtime import get_runtime
-from .sparql_text import add_using, dataset_clauses, query_hash
 from .write_plans import update_changes
 from .writes import require_write_access
 

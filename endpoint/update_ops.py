@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from practicebank.sparql_text import Token, tokenize
+
 from .engine_terms import resolve_iri
-from .sparql_text import Token, tokenize
 
 DEFAULT = ox.DefaultGraph()
 Graph = ox.NamedNode | ox.DefaultGraph

@@ -34,9 +34,11 @@ from collections.abc import Iterator
 from multiprocessing.connection import Connection
 
 from practicebank.formats import FORMATS
+from practicebank.merged_default import open_snapshot
 
 from .executors import Answer, JobFailed
-from .jobs import JobError, QueryJob, deadline_error
+from .federation import ServiceProxy
+from .jobs import JobError, QueryJob, deadline_error, execute
 from .query_limits import THREAD_STACK
 from .snapshots import Generation, Snapshots
 from .spool import Spool
@@ -52,8 +54,6 @@ def worker_main(conns: list[Connection], crash_path: str | None = None) -> None:
     ``crash_path``, so the pool knows which query to blame (see :meth:`WorkerPool._gone`).
     """
     import signal
-
-    from .federation import ServiceProxy
 
     crash_file = open(crash_path, "w") if crash_path is not None else None
     if crash_file is not None:
@@ -80,8 +80,6 @@ def _serve(conn: Connection, snapshot: _OpenSnapshot, proxy, crash_file) -> None
     """The loop of one query thread of a worker: take a job, execute it, repeat. A thread
     that fails reports itself in ``crash_file`` as the fault handler would, so the pool
     blames its query alone."""
-
-    from .jobs import execute
 
     channel = _PickleChannel(conn)
     _alternate_signal_stack()
@@ -149,8 +147,6 @@ class _OpenSnapshot:
         self._store = None
 
     def open(self, path: str):
-        from .merged_default import open_snapshot
-
         with self._lock:
             if path != self._path:
                 self._store, self._path = None, None  # close ours before opening the next

@@ -38,7 +38,6 @@ from practicebank.store import PROVENANCE_GRAPH, PracticeStore, graph_node
 
 from .errors import EndpointError, service_unavailable
 from .executors import RWLock
-from .merged_default import note_change
 from .write_deadline import Deadline, WriteTimeout
 from .write_validation import check_change
 
@@ -145,7 +144,6 @@ class Writer:
             if change:
                 with self.lock.writing():
                     self.store.commit_changes(change)
-                    note_change(self.store, change)  # before on_commit publishes it
                     self.on_commit()
             return result
         finally:

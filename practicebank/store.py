@@ -37,7 +37,9 @@ import pyoxigraph as ox
 
 from . import journal as redo
 from .journal import ChangeSet
+from .merged_default import forget, live_view, note_change
 from .namespaces import GRAPH, PB, graph_node, sparql_prefixes
+from .sparql_text import has_dataset_clause
 from .staging import InPlaceFill, ScratchStage, Stage, bulk_add
 
 #: Where the store lives when neither ``--store`` nor ``PRACTICEBANK_STORE`` says otherwise.
@@ -98,17 +100,16 @@ class PracticeStore:
         named_graphs: list[ox.NamedNode] | None = None,
         timeout: float | None = None,
     ):
-        """Run a SPARQL query; the default graph is the union of all graphs unless
-        ``default_graph`` names the graphs to use (SPARQL Protocol ``default-graph-uri``).
+        """Run a SPARQL query; the default graph is the merge of all graphs (each triple once,
+        see :mod:`.merged_default`) unless ``default_graph`` names the graphs to use (SPARQL
+        Protocol ``default-graph-uri``) or the query its own (``FROM``).
         ``timeout`` is ignored: an embedded query cannot be stopped (the endpoint runs
         queries in worker processes it can kill)."""
-        return self.ox.query(
-            sparql,
-            base_iri=base_iri,
-            use_default_graph_as_union=default_graph is None,
-            default_graph=default_graph,
-            named_graphs=named_graphs,
-        )
+        if default_graph is None and not has_dataset_clause(sparql):
+            return live_view(self).query(sparql, base_iri=base_iri, named_graphs=named_graphs,
+                                         use_default_graph_as_union=True)
+        return self.ox.query(sparql, base_iri=base_iri, default_graph=default_graph,
+                             named_graphs=named_graphs)
 
     def count(self, where: str) -> int:
         """``SELECT (COUNT(*) AS ?n) WHERE { where }`` with our prefixes, as an int."""
@@ -216,6 +217,7 @@ class PracticeStore:
                          f"{{ {_text(provenance)} }} }}")
         if parts:
             self.ox.update(" ;\n".join(parts))
+            forget(self)
 
     def stage(self, name: str, *, activity: str, in_place: bool = True) -> Stage:
         """Where a load of ``graph/{name}`` stages its data (see :mod:`.staging`): straight
@@ -295,6 +297,7 @@ class PracticeStore:
     def abandon_fill(self, name: str) -> None:
         """Undo a fill that failed validation: the graph was empty before, so it is again."""
         self.ox.remove_graph(graph_node(name))
+        forget(self)
         self.flush()
         if self.path:
             self._journal().unlink(missing_ok=True)
@@ -306,9 +309,11 @@ class PracticeStore:
             return
         if self.path is None:  # in memory: a killed process takes the store with it
             redo.apply(self.ox, change)
+            note_change(self, change)
             return
         redo.write_journal(self.path, change)
         redo.apply(self.ox, change)
+        note_change(self, change)
         self.flush()  # durable before the journal goes, or a power cut could lose half
         redo.clear_journal(self.path)
 

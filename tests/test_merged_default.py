@@ -1,7 +1,7 @@
 """The default graph is the RDF merge of all graphs: a triple held by two graphs counts once.
 
 pyoxigraph's union default graph repeats such a triple once per graph (see
-``endpoint/merged_default.py``), so these tests put the same three triples in the default
+``practicebank/merged_default.py``), so these tests put the same three triples in the default
 graph and in a named graph and check every path a query can take: the worker processes on
 a snapshot, the in-process lookups, the in-process executor (in-memory store), the Graph
 Store reads of the same snapshot, and the bookkeeping that decides when any of it is needed.
@@ -14,10 +14,13 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from click.testing import CliRunner
 from endpoint_live import TOKEN, LiveServer
 
+import practicebank
+from practicebank import merged_default as merged
+from practicebank.cli import main
 from practicebank.endpoint import create_app
-from practicebank.endpoint import merged_default as merged
 from practicebank.journal import ChangeSet
 from practicebank.store import PracticeStore
 
@@ -136,3 +139,37 @@ def test_a_partition_keeps_the_large_graphs_and_the_query_dataset(tmp_path: Path
     named = view.query("SELECT ?g FROM NAMED <urn:x:g2> WHERE { GRAPH ?g { } }",
                        use_default_graph_as_union=True)
     assert [row["g"].value for row in named] == ["urn:x:g2"]
+
+
+def test_the_library_and_the_cli_see_each_triple_once_and_honour_from(tmp_path: Path):
+    """``PracticeStore.query`` (the CLI, the Python API, the loaders) counts the merge too;
+    and a query's own ``FROM`` decides its default graph (pyoxigraph ignores it when asked
+    for the union, so the store must not ask)."""
+    with PracticeStore(tmp_path / "store") as store:
+        store.ox.load(DATA, format=ox.RdfFormat.N_TRIPLES)
+        store.ox.load(DATA, format=ox.RdfFormat.N_TRIPLES, to_graph=G1)
+        store.ox.add(ox.Quad(ox.NamedNode("urn:x:only"), ox.NamedNode("urn:x:in"),
+                             ox.Literal("g2"), ox.NamedNode("urn:x:g2")))
+        assert int(next(iter(store.query(COUNT)))["n"].value) == 4
+        assert int(next(iter(practicebank.query(store, COUNT)))["n"].value) == 4
+        from_g2 = "SELECT ?o FROM <urn:x:g2> WHERE { ?s ?p ?o }"
+        assert [r["o"].value for r in store.query(from_g2)] == ["g2"]
+        named = "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
+        assert [r["g"].value for r in store.query(named)] == ["urn:x:g1", "urn:x:g2"]
+    result = CliRunner().invoke(main, ["query", COUNT, "--format", "csv",
+                                       "--store", str(tmp_path / "store")])
+    assert result.exit_code == 0, result.output
+    assert result.output.split() == ["n", "4"]
+
+
+def test_a_query_with_from_names_its_own_dataset_on_the_endpoint(tmp_path: Path):
+    with LiveServer(tmp_path / "store", tmp_path) as live:
+        for graph, data in (("urn%3Ax%3Ag1", DATA),
+                            ("urn%3Ax%3Ag2", b"<urn:x:a> <urn:x:b> \"g2\" .\n")):
+            status, _, body = live.request("PUT", f"{live.base}/store?graph={graph}",
+                                           body=data, headers=NT)
+            assert status == 201, body
+        assert live.count("SELECT (COUNT(*) AS ?n) FROM <urn:x:g2> WHERE { ?s ?p ?o }") == 1
+        assert live.count("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }") == 4
+        assert live.count("SELECT (COUNT(*) AS ?n) FROM NAMED <urn:x:g2> "
+                          "WHERE { ?s ?p ?o }") == 0  # FROM NAMED alone: an empty default

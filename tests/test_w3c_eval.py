@@ -45,7 +45,7 @@ from endpoint_live import TOKEN, LiveServer, oxigraph_serve
 from rdflib import RDF, RDFS, Namespace
 from rdflib.collection import Collection
 
-from practicebank.endpoint.sparql_text import tokenize
+from practicebank.sparql_text import tokenize
 
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
 QT = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-query#")

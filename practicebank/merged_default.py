@@ -38,13 +38,15 @@ import tempfile
 import threading
 import weakref
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from practicebank.journal import ChangeSet
-from practicebank.store import PracticeStore
+from .journal import ChangeSet
+from .sparql_text import has_dataset_clause
 
-from .sparql_text import tokenize
+if TYPE_CHECKING:
+    from .store import PracticeStore
 
 PREFIX = "urn:practicebank:merge:"
 #: The hidden graph holding the overlapping graphs' triples that the largest of them lacks.
@@ -185,9 +187,15 @@ def overlaps_of(store: PracticeStore) -> Overlaps:
 def note_change(store, change: ChangeSet) -> None:
     """Call after every write applied to ``store`` (an embedded store; any other is left
     alone). Before the first use nothing is kept: that use works it out in full."""
-    tracker = _TRACKERS.get(store) if isinstance(store, PracticeStore) else None
+    tracker = _TRACKERS.get(store)
     if tracker is not None:
         tracker.note(store.ox, change)
+
+
+def forget(store: PracticeStore) -> None:
+    """Call after a write whose quads are not listed (a load): the next query works the
+    overlaps out again, in full."""
+    _TRACKERS.pop(store, None)
 
 
 # -- the partition, and queries over it ------------------------------------------------------
@@ -238,7 +246,7 @@ class MergedView:
               default_graph=None, named_graphs=None, **options):
         if use_default_graph_as_union:
             use_default_graph_as_union, default_graph = False, self.members
-        if named_graphs is None and not _has_dataset_clause(query):  # else the query's own
+        if named_graphs is None and not has_dataset_clause(query):  # else the query's own
             named_graphs = self.named
         return self.store.query(query, use_default_graph_as_union=use_default_graph_as_union,
                                 default_graph=default_graph, named_graphs=named_graphs,
@@ -259,15 +267,6 @@ class MergedView:
         if getattr(self, "folder", None) is not None:
             self.__dict__.pop("store", None)  # closes it, before its files go
             shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def _has_dataset_clause(query: str) -> bool:
-    """True when ``query`` has FROM or FROM NAMED: they decide its named graphs (none
-    beyond those it names), and name no hidden graph unless asked to."""
-    try:
-        return any(token.is_word("FROM") for token in tokenize(query))
-    except ValueError:
-        return False
 
 
 def view_of(store: ox.Store) -> ox.Store | MergedView:

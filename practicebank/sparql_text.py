@@ -182,6 +182,19 @@ def replace_spans(text: str, edits: list[tuple[int, int, str]]) -> str:
     return "".join(out)
 
 
+def has_dataset_clause(text: str) -> bool:
+    """True when a query names its own dataset (``FROM``/``FROM NAMED``): its default graph
+    is then the one it names, never the union of the store's graphs. (pyoxigraph ignores
+    ``FROM`` when asked for the union, so callers must ask.) Cheap for the many queries
+    without the word: they are never lexed."""
+    if "from" not in text.lower():
+        return False
+    try:
+        return any(token.is_word("FROM") for token in tokenize(text))
+    except ValueError:
+        return False
+
+
 def dataset_clauses(text: str) -> list[str]:
     """The ``USING``/``WITH`` keywords an update uses (they define its own dataset)."""
     return [t.text.upper() for t in tokenize(text) if t.is_word("USING", "WITH")]
