@@ -240,10 +240,9 @@ DIRECT_FORMATS = frozenset({ox.RdfFormat.N_TRIPLES, ox.RdfFormat.TURTLE, ox.RdfF
 
 def _feed_file(stage: Stage, path: Path, name: str, options: LoadOptions
                ) -> tuple[str, Conversion, bool]:
-    """RDF goes to the stage as it is (read by Oxigraph itself from the file when it can:
-    measured 228 k triples/s for N-Triples and 239 k/s for Turtle, against 125–175 k/s
-    through a Python stream); CSV and JSON are converted in a thread that hands N-Triples
-    chunks to the stage as they come."""
+    """RDF goes to the stage as it is (read by Oxigraph itself from the file when it can,
+    which is markedly faster than through a Python stream: bench/bench_load.py); CSV and
+    JSON are converted in a thread that hands N-Triples chunks to the stage as they come."""
     if detect_format(path, options.format).reader != "rdf":
         return _feed_converted(stage, path, name, options)
     reader, conversion = read_input(path, format=options.format, graph_name=name,

@@ -18,9 +18,9 @@ its own named graph ``graph/{name}``, and a graph is only ever changed all at on
   under a redo journal (:mod:`.journal`, :meth:`PracticeStore.commit_changes`): the next
   read-write open after a kill finishes applying them.
 
-Measured on 2 cores (docs/loading.md): bulk loading ~190 k triples/s, transactional
-inserts ~35 k/s and deletes ~25 k/s, which is why a graph is never copied or dropped whole
-on the way.
+Bulk loading is several times faster than transactional inserts, and deletes slower still
+(the figures are in docs/loading.md, "Speed and memory"), which is why a graph is never
+copied or dropped whole on the way.
 """
 
 from __future__ import annotations
