@@ -7,10 +7,11 @@ balancers and the serve test: cheap, JSON, and it proves the store answers.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, render_template
+from flask import Blueprint, Response, current_app, jsonify, render_template
 
 from practicebank.formats import of_kind
 from practicebank.namespaces import PREFIXES
+from practicebank.sparql_client import RemoteError
 
 from .runtime import get_runtime
 
@@ -55,5 +56,12 @@ def health() -> Response:
     runtime = get_runtime()
     status = runtime.executor.status()
     workers = {key: status[key] for key in ("workers", "threads", "busy")}
-    return jsonify(status="ok", ready=bool(status["ready"]), triples=runtime.stats()["triples"],
-                   **workers)
+    try:
+        triples = runtime.stats()["triples"]
+    except RemoteError as exc:  # the remote store is down: say so, and that it is not us
+        current_app.logger.error("The store does not answer: %s", exc)
+        response = jsonify(status="store_unavailable", ready=False,
+                           message="The store behind this endpoint does not answer.", **workers)
+        response.status_code = 503
+        return response
+    return jsonify(status="ok", ready=bool(status["ready"]), triples=triples, **workers)

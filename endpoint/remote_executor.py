@@ -77,9 +77,13 @@ def classify(job: QueryJob) -> Callable[[BaseException], JobError | None]:
         if isinstance(exc, TimeoutError | RemoteTimeout):
             return deadline_error(job)
         if isinstance(exc, RemoteError):
-            if exc.status is not None and 400 <= exc.status < 500:
-                return JobError(400, "evaluation_error",
-                                f"The store refused the query: {exc.message}. Change the "
+            # 400 is the server's parser or compiler refusing the query text: the same
+            # answer as the embedded store's parser gives. Any other refusal (401/403:
+            # our credentials; 404: a wrong URL; 413 …) is the backend's configuration,
+            # nothing the client can change in its query.
+            if exc.status == 400:
+                return JobError(400, "syntax_error",
+                                f"The store refused the query: {exc.message}. Fix the "
                                 "query and send it again.")
             return JobError(502, "backend_failed",
                             f"The store behind this endpoint failed: {exc.message}. Try "

@@ -58,6 +58,32 @@ class Freshness:
         self.http_date = formatdate(self.last_modified, usegmt=True)
 
 
+class SharedFreshness(Freshness):
+    """Freshness of a store that others write too (a remote server: ``practicebank load``,
+    other endpoints, the server's own clients), whose changes this server never hears of.
+    Every answer is taken as new: a tag that no request can match and the current time, so
+    no conditional GET is answered 304 with what was true at this server's last write."""
+
+    def _set(self, writes: int) -> None:
+        self.writes = writes
+
+    @property
+    def tag(self) -> str:
+        return f"{self.run_id}-{self.writes}-{secrets.token_hex(4)}"
+
+    @property
+    def last_modified(self) -> float:
+        return float(int(time.time()))
+
+    @property
+    def http_date(self) -> str:
+        return formatdate(self.last_modified, usegmt=True)
+
+
+#: Seconds the counts of a shared store are kept (others change it without telling us).
+SHARED_STATS_TTL = 5.0
+
+
 class Runtime:
     """Everything one app needs to answer queries and take writes on one store."""
 
@@ -65,13 +91,14 @@ class Runtime:
         self.store = store
         self.config = config
         self.lock = RWLock()
-        self.freshness = Freshness()
+        self.shared = isinstance(store, RemoteStore)
+        self.freshness = SharedFreshness() if self.shared else Freshness()
         self.allowlist = Allowlist.parse(config["SERVICE_ALLOWLIST"])
         self.limits = QueryLimits.from_config(config)
         self.proxy = ServiceProxy()  # remote calls of updates, which run in this process
         self.snapshots: Snapshots | None = None
-        self._stats: tuple[int, dict] | None = None
-        self._headline: tuple[int, dict[str, int]] | None = None
+        self._stats: tuple[tuple[int, int], dict] | None = None
+        self._headline: tuple[tuple[int, int], dict[str, int]] | None = None
         self._stats_lock = threading.Lock()
         workers = int(config["WORKERS"])
         self.lookups: LookupLane | None = None
@@ -98,17 +125,27 @@ class Runtime:
             self.snapshots.publish()
         self.freshness.bump()
 
+    def _version(self) -> tuple[int, int]:
+        """What cached counts are valid for: the writes committed here and, for a shared
+        store, the current few seconds."""
+        ticks = int(time.monotonic() // SHARED_STATS_TTL) if self.shared else 0
+        return self.freshness.writes, ticks
+
     def stats(self) -> dict:
         """Triple counts (total and per named graph), computed once per committed write,
-        on the store as committed (never half-way through a write being applied)."""
+        on the store as committed (never half-way through a write being applied). On a
+        remote, only our graphs count: not the engine's own (Virtuoso's system graphs) or
+        staging graphs."""
         with self._stats_lock, self.lock.reading():
-            if self._stats is None or self._stats[0] != self.freshness.writes:
+            if self._stats is None or self._stats[0] != self._version():
                 per_graph = {}
                 for row in self.store.query(
                         "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"):
+                    if self.shared and not self.store.is_ours(row["g"].value):
+                        continue
                     per_graph[row["g"].value] = int(row["n"].value)
                 default = sum(1 for _ in self.store.quads_of(ox.DefaultGraph()))
-                self._stats = (self.freshness.writes, {
+                self._stats = (self._version(), {
                     "triples": default + sum(per_graph.values()),
                     "default_graph": default,
                     "graphs": per_graph,
@@ -120,8 +157,8 @@ class Runtime:
         concepts …): five COUNT queries, so computed once per committed write, not per
         visit."""
         with self._stats_lock, self.lock.reading():
-            if self._headline is None or self._headline[0] != self.freshness.writes:
-                self._headline = (self.freshness.writes, self.store.stats())
+            if self._headline is None or self._headline[0] != self._version():
+                self._headline = (self._version(), self.store.stats())
             return self._headline[1]
 
     def disk_bytes(self) -> int:

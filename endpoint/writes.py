@@ -12,7 +12,7 @@ then applied:
 3. **validate**: the data graphs (named graphs under ``graph/``, where every load goes) as
    they would be, around what changes, against the SHACL shapes (:mod:`.write_validation`),
    removals included; a violation is a 422 with the report;
-4. **apply** the change (:meth:`~practicebank.store.PracticeStore.commit_changes`),
+4. **apply** the change (:meth:`~practicebank.backend.Store.commit_changes`),
    on disk under a redo journal, so a kill at any moment leaves the store as it was before
    or after the write, never in between; then publish a snapshot.
 
@@ -31,10 +31,12 @@ from typing import TypeVar
 
 from flask import Request
 
+from practicebank.backend import Store
 from practicebank.journal import ChangeSet
 from practicebank.problems import ValidationFailed, errors
 from practicebank.resources import CONTEXT_BUNDLES
-from practicebank.store import PROVENANCE_GRAPH, PracticeStore, graph_node
+from practicebank.sparql_client import RemoteError, RemoteTimeout
+from practicebank.store import PROVENANCE_GRAPH, graph_node
 
 from .errors import EndpointError, service_unavailable
 from .executors import RWLock
@@ -101,6 +103,18 @@ def require_admin(change: ChangeSet, *, admin: bool, admin_configured: bool) -> 
 # -- planning, checking, applying --------------------------------------------------------------
 
 
+def backend_failed(exc: RemoteError, outcome: str) -> EndpointError:
+    """The answer when the remote store refused or failed a write's reads or its commit: a
+    400 when the server found the request itself wrong, else a 502 (the server's fault)."""
+    if exc.status == 400:
+        return EndpointError(400, "evaluation_error",
+                             f"The store refused the write ({exc.message}); {outcome}. "
+                             "Change it and send it again.")
+    return EndpointError(502, "backend_failed",
+                         f"The store behind this endpoint failed ({exc.message}); {outcome}. "
+                         "Try again later, and tell the operator if it keeps happening.")
+
+
 class Writer:
     """Serialises writes on ``store`` and applies only those that pass their checks.
 
@@ -108,7 +122,7 @@ class Writer:
     write's "before" is the store itself, unchanged until the write has passed its checks.
     """
 
-    def __init__(self, store: PracticeStore, lock: RWLock, *,
+    def __init__(self, store: Store, lock: RWLock, *,
                  on_commit: Callable[[], None]) -> None:
         self.store = store
         self.lock = lock
@@ -133,17 +147,24 @@ class Writer:
                 require_admin(change, admin=admin, admin_configured=admin_configured)
                 problems = check_change(self.store.view(), change, deadline)
                 deadline.check()
-            except WriteTimeout:
+            except (WriteTimeout, RemoteTimeout):
                 raise EndpointError(
                     504, "deadline_exceeded",
                     f"The write could not be checked within its deadline ({timeout:g} s) and "
                     "was stopped; nothing was changed. Send it in smaller parts, or name the "
                     "graphs it changes (GRAPH <…>) so that fewer are compared.") from None
+            except RemoteError as exc:
+                raise backend_failed(exc, "nothing was changed") from None
             if errors(problems):
                 raise ValidationFailed(problems)
             if change:
                 with self.lock.writing():
-                    self.store.commit_changes(change)
+                    try:
+                        self.store.commit_changes(change)
+                    except RemoteError as exc:
+                        raise backend_failed(exc, "it may or may not have been applied: read "
+                                             "the graphs it changes before sending it again"
+                                             ) from None
                     self.on_commit()
             return result
         finally:

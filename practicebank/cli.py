@@ -2,11 +2,13 @@
 
 Each command makes one call into ``practicebank.loaders`` and turns the library's
 exceptions into a message that says what to do next. Exit codes: 0 success, 1 the input
-was invalid (nothing was changed), 2 usage error (wrong option, missing file, store in use).
+was invalid (nothing was changed), 2 usage error (wrong option, missing file, store in use,
+a SPARQL server that cannot be reached or refuses the credentials).
 """
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -28,6 +30,8 @@ from .engines import engine_names
 from .exporting import export_store
 from .problems import ValidationFailed, errors, render_json, render_text
 from .progress import Progress
+from .remote_store import RemoteStore
+from .sparql_client import RemoteError
 from .store import DEFAULT_STORE_PATH, STORE_ENV, StoreInUseError
 from .validation import Validation
 from .version import __version__
@@ -46,8 +50,23 @@ class UsageProblem(click.UsageError):
 
 
 def backend_options(command):
-    """``--store`` and the ``--backend…`` flags: where the data lives."""
-    return store_option(endpoint_settings(command, prefix="backend"))
+    """``--store`` and the ``--backend…`` flags: where the data lives (and a remote's
+    failures as messages: :func:`backend_errors`)."""
+    return store_option(endpoint_settings(backend_errors(command), prefix="backend"))
+
+
+def backend_errors(command):
+    """A SPARQL server's failure (unreachable, credentials refused, an error answer) as a
+    message naming the server and what it said, not a traceback. Its message never holds
+    the password (:mod:`.sparql_client`)."""
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except RemoteError as exc:
+            raise UsageProblem(f"The SPARQL server failed: {exc}. Check the backend_* "
+                               "settings and that the server is up.") from exc
+    return run
 
 
 def open_store(path: Path, flags: dict | None = None, config_file: str | None = None
@@ -180,6 +199,10 @@ def load(files, graph, fmt, strict, by_lsoa, engine, report, shacl_report, drop_
         if getattr(store, "recovered", None):
             click.echo(f"Undid an unfinished load of graph/{store.recovered} "
                        "(the process was stopped before it committed).", err=True)
+        # A remote has no journal undone at open: the leftovers of a killed load go here.
+        if isinstance(store, RemoteStore) and not dry_run and store.tidy():
+            click.echo(f"Dropped {store.dropped_staging} staging graph(s) that a stopped load "
+                       "left on the server (its data graphs were never touched).", err=True)
         for path in paths:
             try:
                 with Progress(path.name) as progress:
@@ -321,6 +344,10 @@ def query(query, fmt, store_path, **flags) -> None:
             results = store.query(query)
         except SyntaxError as exc:
             raise UsageProblem(f"The query is not valid SPARQL: {exc}") from exc
+        except RemoteError as exc:
+            if exc.status != 400:  # the server's parser: what SyntaxError is embedded
+                raise
+            raise UsageProblem(f"The query is not valid SPARQL: {exc.message}") from exc
         is_graph = not (hasattr(results, "variables") or isinstance(results, ox.QueryBoolean))
         chosen = formats.by_name(fmt or ("ttl" if is_graph else "json"))
         target = chosen.rdf_format if is_graph else chosen.results_format

@@ -27,8 +27,13 @@ _DATETIME = ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime")
 
 
 def now() -> datetime:
-    """The current time in UTC, to the second (what provenance records)."""
-    return datetime.now(UTC).replace(microsecond=0)
+    """The current time in UTC, to the millisecond (what provenance records): the latest
+    load of a graph is the one with the latest end, and two loads ending within one second
+    (a quick reload) must not tie, or the older could be taken for the last (and a file
+    skipped as unchanged since it). Milliseconds round-trip on every store (Virtuoso keeps
+    no finer)."""
+    moment = datetime.now(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 @lru_cache(maxsize=1)
@@ -104,4 +109,5 @@ def _namespace(base: str):
 
 
 def _when(moment: datetime) -> ox.Literal:
-    return ox.Literal(moment.isoformat(), datatype=_DATETIME)
+    spec = "milliseconds" if moment.microsecond else "seconds"
+    return ox.Literal(moment.isoformat(timespec=spec), datatype=_DATETIME)

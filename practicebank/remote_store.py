@@ -7,10 +7,12 @@ Virtuoso 7.2.3 (Debian ``virtuoso-opensource``); the traits are in :data:`ENGINE
 
 **The default graph.** Our data lives in named graphs and queries see their union as the
 default graph. Oxigraph takes a ``union-default-graph`` query parameter (sent on every query
-without ``default_graph``; ``oxigraph serve --union-default-graph`` does the same for every
-client). Virtuoso's default graph is already the union of all graphs (it has no default
-graph of its own, so ``quads_of(DefaultGraph())`` is empty there). ``default_graph`` and
-``named_graphs`` become the protocol's ``default-graph-uri`` and ``named-graph-uri``.
+without ``default_graph`` or a ``FROM`` of its own, which the parameter would override;
+``oxigraph serve --union-default-graph`` does the same for every client, and so ignores
+every query's ``FROM``: run it without). Virtuoso's default graph is already the union of
+all graphs (it has no default graph of its own, so ``quads_of(DefaultGraph())`` is empty
+there). ``default_graph`` and ``named_graphs`` become the protocol's ``default-graph-uri``
+and ``named-graph-uri``.
 
 **One change, all or nothing.** Oxigraph runs a whole update request as one transaction.
 Virtuoso does not: in a request of several operations, those before a failing one stay done
@@ -76,18 +78,26 @@ the client; Virtuoso is also given its ``timeout`` parameter (ms) on queries and
 update cannot stop it: the outcome is then unknown, and staging graphs are left for
 :meth:`RemoteStore.recover` rather than dropped under a possibly running update.
 
-Like the embedded store, one writer at a time is assumed: ``recover()`` drops every staging
-graph older than ``older_than`` seconds, a concurrent writer's included.
+**Leftovers.** A remote has no lock to say who is writing, so a staging graph is named with
+its writer (machine, pid and the process's start time, :func:`staging_name`). ``practicebank
+load`` and the first write of a store (:meth:`RemoteStore.tidy`) drop the staging graphs of
+writers of this machine that have ended, at once (what the embedded store's journal gives
+at open), and any older than :data:`STALE_STAGING`; those of a process still running, or of
+another machine, are left to their writer. ``recover()`` with no age drops every one, a
+concurrent writer's included.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import re
 import tempfile
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from time import time
 from typing import IO, Any
@@ -104,6 +114,7 @@ from .sparql_client import (
     ResultsTruncated,
     SparqlClient,
 )
+from .sparql_text import has_dataset_clause
 from .staging import ON_DISK_STAGING, ScratchStage, Stage
 from .store import PROVENANCE_GRAPH, STAGING_PREFIX, PracticeStore
 from .store_view import QueryView
@@ -160,21 +171,16 @@ GENERIC = Engine("sparql", atomic_requests=True)
 ENGINES = {e.name: e for e in (OXIGRAPH, VIRTUOSO, GENERIC)}
 
 
-class RemoteTriples:
-    """The triples of a CONSTRUCT or DESCRIBE answer, used like pyoxigraph's QueryTriples."""
-
-    def __init__(self, triples: Sequence[ox.Triple]) -> None:
-        self._triples = list(triples)
-
-    def __iter__(self) -> Iterator[ox.Triple]:
-        return iter(self._triples)
-
-    def __len__(self) -> int:
-        return len(self._triples)
-
-    def serialize(self, output: IO[bytes] | str | None = None,
-                  format: ox.RdfFormat = ox.RdfFormat.N_TRIPLES) -> bytes | None:
-        return ox.serialize(self._triples, output, format)
+def query_triples(triples: Iterable[ox.Triple]) -> ox.QueryTriples:
+    """Triples as pyoxigraph's own ``QueryTriples``, the type every reader of a graph
+    answer tells a graph from solutions by (the endpoint's job checks ``isinstance``, and a
+    look-alike class was written as SPARQL results: a 500). pyoxigraph's result classes
+    cannot be made or subclassed from Python, so the triples go into a scratch store and a
+    CONSTRUCT gives them back."""
+    scratch = ox.Store()
+    scratch.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
+                   for t in triples)
+    return scratch.query("CONSTRUCT WHERE { ?s ?p ?o }")
 
 
 class RemoteStore:
@@ -246,8 +252,10 @@ class RemoteStore:
                  for prefix in (*self.system_graphs, STAGING_PREFIX)]
         return f"FILTER ({' && '.join(tests)})"
 
-    def _is_ours(self, iri: str) -> bool:
+    def is_ours(self, iri: str) -> bool:
+        """Whether graph ``iri`` is one of ours: not the engine's own, not staging."""
         return not iri.startswith((*self.system_graphs, STAGING_PREFIX))
+
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -257,14 +265,16 @@ class RemoteStore:
               timeout: float | None = None) -> Any:
         """Run a query on the server; the default graph is the union of the named graphs
         unless ``default_graph`` lists graphs. Returns pyoxigraph's QuerySolutions or
-        QueryBoolean, or :class:`RemoteTriples`, chosen by the answer's Content-Type.
+        QueryBoolean or QueryTriples, chosen by the answer's Content-Type.
         Raises :class:`RemoteTimeout` after ``timeout`` seconds (default: the store's)."""
         engine = self.engine
         form = query_form(sparql)
         text = f"BASE <{base_iri}>\n{sparql}" if base_iri else sparql
         params = {}
-        if default_graph is None and named_graphs is None and engine.union_param:
-            params[engine.union_param] = "true"  # Oxigraph refuses it with a dataset
+        if (default_graph is None and named_graphs is None and engine.union_param
+                and not has_dataset_clause(sparql)):
+            # Oxigraph refuses it with a protocol dataset, and lets it override a FROM
+            params[engine.union_param] = "true"
         accept = (GRAPH_ACCEPT if form in ("CONSTRUCT", "DESCRIBE") else
                   RESULTS_ACCEPT if form in ("SELECT", "ASK") else
                   f"{RESULTS_ACCEPT}, application/n-triples;q=0.8")
@@ -300,7 +310,7 @@ class RemoteStore:
             raise ResultsTruncated(
                 f"the answer reached the server's limit of {self._row_cap} rows and may be "
                 "cut: add LIMIT/OFFSET below it", max_rows=self._row_cap, url=response.url)
-        return RemoteTriples(triples)
+        return query_triples(triples)
 
     # the same SPARQL as the embedded store, run through self.query
     count = PracticeStore.count
@@ -326,7 +336,7 @@ class RemoteStore:
         else:
             sparql = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
         return [row["g"] for row in self.query(sparql)
-                if isinstance(row["g"], ox.NamedNode) and self._is_ours(row["g"].value)]
+                if isinstance(row["g"], ox.NamedNode) and self.is_ours(row["g"].value)]
 
     def contains_named_graph(self, graph: ox.NamedNode) -> bool:
         """Whether ``graph`` holds a triple or, where the engine keeps empty graphs
@@ -516,12 +526,20 @@ class RemoteStore:
             beside = Path(tempfile.gettempdir())
         return ScratchStage(self, name, on_disk_beside=beside)
 
+    def tidy(self) -> int:
+        """Once per store object, what the embedded store does at open: drop the staging
+        graphs a killed writer left (a process of this machine that has ended, or any
+        older than :data:`STALE_STAGING`). Run by ``practicebank load`` before it loads and
+        by the first write; returns how many were dropped."""
+        if not self._tidied:
+            self.recover(older_than=STALE_STAGING)
+            self._tidied = True
+        return self.dropped_staging
+
     def _commit(self, change: _Change) -> None:
         if change.empty:
             return
-        if not self._tidied:  # what the embedded store does at open, at the first write
-            self.recover(older_than=STALE_STAGING)
-            self._tidied = True
+        self.tidy()
         if self.engine.atomic_requests and change.size() <= self.inline_limit:
             self.client.update(self._inline_update(change), timeout=self.write_timeout)
         else:
@@ -682,16 +700,19 @@ class RemoteStore:
 
     def recover(self, older_than: float = 0.0) -> str | None:
         """Drop the staging graphs a killed or failed change left behind (they never touched
-        a data graph, so nothing else needs undoing), those older than ``older_than``
-        seconds: with the default, every one, so only while no other process writes. The
-        first write of a store does this by itself for those older than
+        a data graph, so nothing else needs undoing): those older than ``older_than``
+        seconds, and those whose writer was a process of this machine that has ended (see
+        :func:`staging_name`; a younger graph of a process still running, or of another
+        machine, may belong to a change in progress). With the default, every one, so only
+        while no other process writes. :meth:`tidy` does this with
         :data:`STALE_STAGING`. Returns None: no load is ever left half done on the remote."""
         pattern = "{ }" if self.engine.empty_graphs else "{ ?s ?p ?o }"  # empty ones too
         sparql = (f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {pattern} "
                   f'FILTER STRSTARTS(STR(?g), "{STAGING_PREFIX}") }}')
         now = time()
         stale = [row["g"] for row in self.query(sparql)
-                 if staging_age(row["g"].value, now) >= older_than]
+                 if staging_age(row["g"].value, now) >= older_than
+                 or staging_writer_ended(row["g"].value)]
         if stale:
             log.info("dropping %d staging graph(s) left by an unfinished change", len(stale))
             self.client.update(" ;\n".join(f"DROP SILENT GRAPH {g}" for g in stale),
@@ -746,8 +767,55 @@ class _Change:
 
 def staging_name() -> str:
     """A fresh staging id: a version-1 UUID (its time tells ``recover`` how old it is) with
-    a random node instead of the host's MAC address."""
-    return str(uuid.uuid1(node=int.from_bytes(uuid.uuid4().bytes[:6], "big") | 1 << 40))
+    a random node instead of the host's MAC address, then, where it can be known, the
+    writing process (``/{machine}-{pid}-{start}``, see :func:`_writer`), so that the next
+    load on this machine can drop what a killed one left at once, while a change still
+    running anywhere keeps its graphs. Graph names stay ``{prefix}{uuid}/…``."""
+    made = str(uuid.uuid1(node=int.from_bytes(uuid.uuid4().bytes[:6], "big") | 1 << 40))
+    writer = _writer(os.getpid())
+    return f"{made}/{writer}" if writer else made
+
+
+@lru_cache(maxsize=1)
+def _machine() -> str | None:
+    """This machine and process namespace: a hash of the kernel's boot id and the pid
+    namespace, so two containers on one host (one boot id, separate pids) differ, and a
+    pid is only ever looked up where it means the same process. None off Linux."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None
+    return hashlib.sha256(f"{boot} {namespace}".encode()).hexdigest()[:12]
+
+
+def _started(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks since boot), or None when there is none:
+    with the pid, it names one process even after the pid is reused."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def _writer(pid: int) -> str | None:
+    machine, started = _machine(), _started(pid)
+    return f"{machine}-{pid}-{started}" if machine and started else None
+
+
+def staging_writer_ended(iri: str) -> bool:
+    """Whether staging graph ``iri`` was written by a process of this machine that has
+    ended (killed, or stopped before it could drop it). False when that cannot be known:
+    another machine's, or a name without its writer."""
+    parts = iri[len(STAGING_PREFIX):].split("/")
+    if len(parts) < 3:
+        return False
+    machine, _, rest = parts[1].partition("-")
+    pid, _, started = rest.partition("-")
+    if machine != _machine() or not pid.isdigit():
+        return False
+    return _started(int(pid)) != started
 
 
 def staging_age(iri: str, now: float) -> float:
@@ -868,4 +936,4 @@ def _read_blank_nodes(body: bytes) -> bytes:
     return _VIRTUOSO_JSON_BNODE.sub(rb"\1", body)
 
 
-__all__ = ["ENGINES", "Engine", "RemoteStore", "RemoteTriples", "STALE_STAGING", "query_form"]
+__all__ = ["ENGINES", "Engine", "RemoteStore", "STALE_STAGING", "query_form", "query_triples"]

@@ -7,7 +7,8 @@ loopback ports with its database in a folder of the caller's. Both return a
 :class:`~practicebank.remote_store.RemoteStore`, and whose ``stop()`` ends the server (and
 only it: by the process id the start recorded).
 
-Virtuoso takes some seconds to start, so start it once per test session. A missing
+Virtuoso takes some seconds to start, so start it once per test session (conftest.py's
+``oxigraph_backend`` and ``virtuoso_backend`` fixtures do, for every module). A missing
 ``virtuoso-t`` raises :class:`BackendUnavailable` naming the package to install: the tests
 fail rather than skip, because CI installs it.
 """
@@ -62,8 +63,9 @@ def start_oxigraph(folder: Path, *, union_default_graph: bool = True,
                    query_timeout: int | None = None) -> Backend:
     """``oxigraph serve`` on a free port with its store in ``folder``.
     ``--union-default-graph`` makes every client see the union of the named graphs as the
-    default graph (RemoteStore asks for it per query anyway); ``query_timeout`` (seconds)
-    is the server's own limit on a query."""
+    default graph (RemoteStore asks for it per query anyway), and makes the server ignore a
+    query's own ``FROM`` (conftest.py's shared server runs without it); ``query_timeout``
+    (seconds) is the server's own limit on a query."""
     binary = Path(sys.executable).with_name("oxigraph")
     command = str(binary) if binary.exists() else shutil.which("oxigraph")
     if command is None:

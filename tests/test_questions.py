@@ -13,7 +13,7 @@ import csv
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -21,6 +21,7 @@ import pytest
 from conftest import find_shared
 
 from practicebank.loaders.load import ensure_demo
+from practicebank.provenance import now as provenance_now
 from practicebank.store import PracticeStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -146,7 +147,9 @@ class Loaded:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
+    """The clock and precision (milliseconds) provenance records loads with, to bracket
+    them."""
+    return provenance_now()
 
 
 @pytest.fixture(scope="module")

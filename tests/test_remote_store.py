@@ -5,8 +5,8 @@ The contract tests run the same steps on each store and expect the same answers;
 engine tests pin down what the remote engines actually do (atomicity of an update request,
 row limits, literals, system graphs), because RemoteStore's design rests on those facts
 (see practicebank/remote_store.py). The client tests cover deadlines and authentication
-against real servers and small stand-ins. Virtuoso is started once per session; when it is
-not installed these tests fail, naming the package to install.
+against real servers and small stand-ins. Virtuoso is started once per session (conftest.py);
+when it is not installed these tests fail, naming the package to install.
 """
 
 from __future__ import annotations
@@ -14,7 +14,10 @@ from __future__ import annotations
 import base64
 import http.server
 import logging
+import os
 import re
+import subprocess
+import sys
 import threading
 import time
 import traceback
@@ -30,7 +33,12 @@ from backends import Backend, BackendUnavailable, clear, start_oxigraph, start_v
 from practicebank.backend import Store
 from practicebank.journal import ChangeSet
 from practicebank.provenance import LoadRecord, shapes_iri
-from practicebank.remote_store import RemoteStore, query_form
+from practicebank.remote_store import (
+    RemoteStore,
+    _writer,
+    query_form,
+    staging_writer_ended,
+)
 from practicebank.sparql_client import (
     AuthenticationError,
     RemoteError,
@@ -51,24 +59,7 @@ SKOS = "http://www.w3.org/2004/02/skos/core#"
 SECRET = "not-the-password-Zq7"
 
 
-# -- servers and stores -------------------------------------------------------------------------
-
-@pytest.fixture(scope="session")
-def oxigraph_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
-    backend = start_oxigraph(tmp_path_factory.mktemp("oxigraph"))
-    yield backend
-    backend.stop()
-
-
-@pytest.fixture(scope="session")
-def virtuoso_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
-    try:
-        backend = start_virtuoso(tmp_path_factory.mktemp("virtuoso"))
-    except BackendUnavailable as error:
-        pytest.fail(str(error), pytrace=False)
-    yield backend
-    backend.stop()
-
+# -- stores (the servers are conftest.py's session fixtures) ------------------------------------
 
 def _remote(request: pytest.FixtureRequest, name: str, **options) -> Iterator[RemoteStore]:
     backend: Backend = request.getfixturevalue(f"{name}_backend")
@@ -477,6 +468,27 @@ def test_the_first_write_drops_only_stale_staging_graphs(remote: RemoteStore) ->
                      password=remote.client._password) as fresh:
         fresh.apply_change("first", added=b"<urn:ex:s> <urn:ex:p> <urn:ex:o> .\n")
         assert staging_graphs(fresh) == [young]  # another writer's, maybe still running
+
+
+def test_a_stopped_writers_staging_graphs_go_at_once(remote: RemoteStore) -> None:
+    """A staging graph names its writer: one of a process of this machine that has ended
+    (a load killed a moment ago) is dropped by the next write however young, one of a
+    process still running is left to it."""
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        ended = staging_iri(5).replace("/0", f"/{_writer(process.pid)}/0")
+    finally:
+        process.kill()
+        process.wait()
+    running = staging_iri(5).replace("/0", f"/{_writer(os.getpid())}/0")
+    assert "-" in ended and staging_writer_ended(ended) and not staging_writer_ended(running)
+    remote.client.update(f"INSERT DATA {{ GRAPH <{ended}> {{ <urn:ex:s> <urn:ex:p> 1 }} "
+                         f"GRAPH <{running}> {{ <urn:ex:s> <urn:ex:p> 2 }} }}")
+    with RemoteStore(remote.client.query_url, remote.client.update_url,
+                     remote.client.store_url, user=remote.client.user,
+                     password=remote.client._password) as fresh:
+        assert fresh.tidy() == 1 and fresh.tidy() == 1  # once per store object
+        assert staging_graphs(fresh) == [running]
 
 
 def test_the_engines_atomicity_is_as_recorded(remote: RemoteStore) -> None:

@@ -7,16 +7,25 @@ request carries the token: authorisation is orthogonal to what the tests check. 
 paths are mapped as the manifests say (``/sparql/`` to ``/sparql``, ``/gsp`` to ``/store``)
 on the connection authority ``www.example``. One more test runs the shared
 ``w3c_protocol_check.py`` once against a real server process.
+
+The runner takes a :data:`Send` (one request in, one :class:`Reply` out), so the same
+checks run through Flask's test client here and, by :func:`http_send`, against a real
+``practicebank serve`` on each store backend (tests/test_backends.py).
 """
 
 from __future__ import annotations
 
+import http.client
+import json
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -122,27 +131,72 @@ def request_of(graph: rdflib.Graph, req, prefix: str, target: str, location: str
     return method, path, headers, body
 
 
-def run_requests(client, graph, test, prefix: str, target: str) -> None:
+@dataclass
+class Reply:
+    """An answer as the checks read it, whoever sent the request."""
+
+    status: int
+    mimetype: str
+    headers: Mapping[str, str]
+    data: bytes
+
+    def text(self, limit: int = 300) -> str:
+        return self.data.decode("utf-8", "replace")[:limit]
+
+
+#: Sends one request (method, path with query string, headers, body) and returns the answer:
+#: the runner is the same whether the endpoint is an app in process or a server process.
+Send = Callable[[str, str, dict, bytes | None], Reply]
+
+
+def flask_send(client) -> Send:
+    """Requests through Flask's test client, on the manifests' authority, with the token."""
+    def send(method: str, path: str, headers: dict, body: bytes | None) -> Reply:
+        response = client.open(path, method=method, data=body, headers={**headers, **AUTH},
+                               base_url=HOST)
+        return Reply(response.status_code, response.mimetype, response.headers, response.data)
+    return send
+
+
+def http_send(base: str, token: str) -> Send:
+    """Requests to a server at ``base`` by http.client, which (unlike urllib) adds no
+    Content-Type of its own: several tests are about a missing or wrong one."""
+    parts = urllib.parse.urlsplit(base)
+
+    def send(method: str, path: str, headers: dict, body: bytes | None) -> Reply:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+        try:
+            conn.request(method, path, body=body,
+                         headers={**headers, "Authorization": f"Bearer {token}"})
+            response = conn.getresponse()
+            data = response.read()
+        finally:
+            conn.close()
+        mimetype = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
+        return Reply(response.status, mimetype, dict(response.getheaders()), data)
+    return send
+
+
+def run_requests(send: Send, graph, test, prefix: str, target: str) -> None:
     location = None
     requests = Collection(graph, graph.value(graph.value(test, MF.action), HT.requests))
     for i, req in enumerate(requests):
         method, path, headers, body = request_of(graph, req, prefix, target, location)
-        response = client.open(path, method=method, data=body, headers={**headers, **AUTH},
-                               base_url=HOST)
+        response = send(method, path, headers, body)
         where = f"request {i + 1}: {method} {path}"
         resp = graph.value(req, HT.resp)
         expected = list(graph.objects(resp, MF.expectedStatus))
-        assert not expected or status_ok(response.status_code, expected), (
-            f"{where}: status {response.status_code}: {response.get_data(as_text=True)[:300]}")
+        assert not expected or status_ok(response.status, expected), (
+            f"{where}: status {response.status}: {response.text()}")
         if graph.value(resp, MF.expectedLocation) is not None:
             location = response.headers["Location"]
         check_body(graph, resp, response, where)
 
 
-def check_body(graph, resp, response, where: str) -> None:
+def check_body(graph, resp, response: Reply, where: str) -> None:
     mimetype = response.mimetype
     fmt = graph.value(resp, MF.expectedFormat)
-    if fmt is not None and response.status_code < 300:
+    if fmt is not None and response.status < 300:
         if str(fmt) == "RDF":
             assert mimetype in RDF_PARSERS, f"{where}: RDF expected, got {mimetype}"
             rdflib.Graph().parse(data=response.data, format=RDF_PARSERS[mimetype])
@@ -150,7 +204,7 @@ def check_body(graph, resp, response, where: str) -> None:
             assert mimetype in RESULT_TYPES, f"{where}: results expected, got {mimetype}"
         expected_boolean = graph.value(resp, MF.expectedBoolean)
         if expected_boolean is not None and mimetype == "application/sparql-results+json":
-            assert response.get_json()["boolean"] == expected_boolean.toPython(), where
+            assert json.loads(response.data)["boolean"] == expected_boolean.toPython(), where
     header_list = graph.value(resp, HT.headers)
     if header_list is not None:
         for header in Collection(graph, header_list):
@@ -162,24 +216,35 @@ def check_body(graph, resp, response, where: str) -> None:
         expected = rdflib.Graph().parse(data=str(graph.value(body_node, CNT.chars)),
                                         format="turtle")
         actual = rdflib.Graph().parse(data=response.data, format=RDF_PARSERS[mimetype])
-        assert isomorphic(expected, actual), f"{where}: graph differs:\n{response.data.decode()}"
+        assert isomorphic(expected, actual), f"{where}: graph differs:\n{response.text(10**6)}"
+
+
+def protocol_data(case) -> list[tuple[ox.NamedNode, bytes]]:
+    """The named graphs (and their N-Triples) a protocol test needs before it runs."""
+    graph, test = case
+    return [(ox.NamedNode(str(graph.value(data, RDFS.label))),
+             (W3C / "protocol" / Path(str(graph.value(data, UT.graph))).name).read_bytes())
+            for data in graph.objects(test, UT.graphData)]
+
+
+def run_protocol_test(send: Send, case) -> None:
+    """One protocol test's requests and checks (its data must be in the store already)."""
+    graph, test = case
+    run_requests(send, graph, test, "/sparql/", "/sparql")
 
 
 @pytest.mark.parametrize("case", PROTOCOL, ids=name_of)
 def test_protocol(client, case):
-    graph, test = case
     store = client.application.config["STORE"]
-    for data in graph.objects(test, UT.graphData):
-        path = W3C / "protocol" / Path(str(graph.value(data, UT.graph))).name
-        store.ox.load(path.read_bytes(), format=ox.RdfFormat.N_TRIPLES,
-                      to_graph=ox.NamedNode(str(graph.value(data, RDFS.label))))
-    run_requests(client, graph, test, "/sparql/", "/sparql")
+    for name, data in protocol_data(case):
+        store.ox.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=name)
+    run_protocol_test(flask_send(client), case)
 
 
 @pytest.mark.parametrize("case", GSP, ids=name_of)
 def test_graph_store_protocol(client, case):
     graph, test = case
-    run_requests(client, graph, test, "/gsp", "/store")
+    run_requests(flask_send(client), graph, test, "/gsp", "/store")
 
 
 # -- service description: the manifest names the tests, the checks are ours -----------------
