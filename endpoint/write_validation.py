@@ -27,7 +27,7 @@ import pyoxigraph as ox
 
 from practicebank.journal import ChangeSet
 from practicebank.problems import Problem
-from practicebank.store import STAGING_PREFIX
+from practicebank.store_reads import STAGING_PREFIX
 from practicebank.validation import CHUNK_SIZE, SKOLEM_PREFIX, focus_nodes, validate_store
 
 from .write_deadline import Deadline

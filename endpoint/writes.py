@@ -33,10 +33,11 @@ from flask import Request
 
 from practicebank.backend import Store
 from practicebank.journal import ChangeSet
+from practicebank.namespaces import graph_node
 from practicebank.problems import ValidationFailed, errors
 from practicebank.resources import CONTEXT_BUNDLES
 from practicebank.sparql_client import RemoteError, RemoteTimeout
-from practicebank.store import PROVENANCE_GRAPH, graph_node
+from practicebank.store_reads import PROVENANCE_GRAPH
 
 from .errors import EndpointError, service_unavailable
 from .executors import RWLock

@@ -116,7 +116,7 @@ from .sparql_client import (
 )
 from .sparql_text import has_dataset_clause
 from .staging import ON_DISK_STAGING, ScratchStage, Stage
-from .store import PROVENANCE_GRAPH, STAGING_PREFIX, PracticeStore
+from .store_reads import PROVENANCE_GRAPH, STAGING_PREFIX, SparqlReads
 from .store_view import QueryView
 
 log = logging.getLogger(__name__)
@@ -183,7 +183,7 @@ def query_triples(triples: Iterable[ox.Triple]) -> ox.QueryTriples:
     return scratch.query("CONSTRUCT WHERE { ?s ?p ?o }")
 
 
-class RemoteStore:
+class RemoteStore(SparqlReads):
     """A practicebank store on a SPARQL 1.1 server (see the module docstring for what each
     engine needs). ``update_url`` defaults to ``query_url``; without ``store_url`` graphs
     are read with CONSTRUCT and staged with ``INSERT DATA``. ``engine`` ("oxigraph",
@@ -313,8 +313,10 @@ class RemoteStore:
         return query_triples(triples)
 
     # the same SPARQL as the embedded store, run through self.query
-    count = PracticeStore.count
-    types_of = PracticeStore.types_of
+
+    def read(self, sparql: str) -> Any:
+        """The shared reads (:mod:`.store_reads`), as any other query."""
+        return self.query(sparql)
 
     def has_graph(self, name: str) -> bool:
         return bool(self.query(f"ASK {{ GRAPH {graph_node(name)} {{ ?s ?p ?o }} }}"))
@@ -380,20 +382,6 @@ class RemoteStore:
             "graphs": len(self.graph_names()),
             "triples": int(next(iter(triples))["n"].value),
         }
-
-    def last_load(self, name: str) -> dict[str, str] | None:
-        """The latest committed load of ``graph/{name}`` (as PracticeStore.last_load)."""
-        rows = list(self.query(
-            f"{sparql_prefixes()}SELECT ?load ?end ?sha ?shapes WHERE {{ GRAPH "
-            f"{graph_node(PROVENANCE_GRAPH)} {{ ?load a pb:Load ; pb:targetGraph "
-            f"{graph_node(name)} ; prov:endedAtTime ?end . "
-            "OPTIONAL { ?load prov:used ?file . ?file a pb:SourceFile ; pb:sha256 ?sha } "
-            "OPTIONAL { ?load dcterms:conformsTo ?shapes } } } ORDER BY DESC(?end) LIMIT 1"
-        ))
-        if not rows:
-            return None
-        return {key: rows[0][key].value for key in ("load", "end", "sha", "shapes")
-                if rows[0][key] is not None}
 
     def dump(self, output: IO[bytes] | str | None = None, *, format: ox.RdfFormat,
              graph: str | None = None) -> bytes | None:

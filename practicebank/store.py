@@ -38,15 +38,14 @@ import pyoxigraph as ox
 from . import journal as redo
 from .journal import ChangeSet
 from .merged_default import forget, live_view, note_change
-from .namespaces import GRAPH, PB, graph_node, sparql_prefixes
+from .namespaces import GRAPH, PB, graph_node
 from .sparql_text import has_dataset_clause
 from .staging import InPlaceFill, ScratchStage, Stage, bulk_add
+from .store_reads import PROVENANCE_GRAPH, SparqlReads
 
 #: Where the store lives when neither ``--store`` nor ``PRACTICEBANK_STORE`` says otherwise.
 DEFAULT_STORE_PATH = "practicebank-store"
 STORE_ENV = "PRACTICEBANK_STORE"
-STAGING_PREFIX = "urn:practicebank:staging:"
-PROVENANCE_GRAPH = "provenance"
 #: The journal of an unfinished bulk fill, inside the store folder (Oxigraph ignores it).
 JOURNAL_NAME = "practicebank-load.journal"
 
@@ -60,7 +59,7 @@ def default_store_path() -> str:
     return os.environ.get(STORE_ENV) or DEFAULT_STORE_PATH
 
 
-class PracticeStore:
+class PracticeStore(SparqlReads):
     """A pyoxigraph store plus the few operations practicebank needs on it.
 
     ``path=None`` gives an in-memory store (tests, validation scratch space).
@@ -111,27 +110,9 @@ class PracticeStore:
         return self.ox.query(sparql, base_iri=base_iri, default_graph=default_graph,
                              named_graphs=named_graphs)
 
-    def count(self, where: str) -> int:
-        """``SELECT (COUNT(*) AS ?n) WHERE { where }`` with our prefixes, as an int."""
-        rows = list(self.query(f"{sparql_prefixes()}SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}"))
-        return int(rows[0]["n"].value)
-
-    def types_of(self, iris: Iterable[str], *, excluding: str | None = None,
-                 chunk: int = 500) -> list[tuple[str, str]]:
-        """(iri, class) for every rdf:type the store holds for ``iris`` outside graph
-        ``excluding``: what validation needs to know about the things a load points at."""
-        iris = sorted(set(iris))
-        skip = f"FILTER (?g != {graph_node(excluding)})" if excluding else ""
-        found = []
-        for start in range(0, len(iris), chunk):
-            values = " ".join(f"<{iri}>" for iri in iris[start:start + chunk])
-            rows = self.query(
-                f"SELECT DISTINCT ?s ?t WHERE {{ VALUES ?s {{ {values} }} "
-                f"GRAPH ?g {{ ?s a ?t }} {skip} FILTER (!STRSTARTS(STR(?g), "
-                f'"{STAGING_PREFIX}")) }}'
-            )
-            found += [(row["s"].value, row["t"].value) for row in rows]
-        return found
+    def read(self, sparql: str):
+        """The shared reads (:mod:`.store_reads`) name their graphs: the plain union will do."""
+        return self.ox.query(sparql, use_default_graph_as_union=True)
 
     def has_graph(self, name: str) -> bool:
         return bool(self.ox.query(f"ASK {{ GRAPH {graph_node(name)} {{ ?s ?p ?o }} }}"))
@@ -176,21 +157,6 @@ class PracticeStore:
             "graphs": len(self.graph_names()),
             "triples": len(self.ox),
         }
-
-    def last_load(self, name: str) -> dict[str, str] | None:
-        """The latest committed load of ``graph/{name}``: its activity, end time, source
-        checksum and the checksum of the shapes it was validated with."""
-        rows = list(self.ox.query(
-            f"{sparql_prefixes()}SELECT ?load ?end ?sha ?shapes WHERE {{ GRAPH "
-            f"{graph_node(PROVENANCE_GRAPH)} {{ ?load a pb:Load ; pb:targetGraph "
-            f"{graph_node(name)} ; prov:endedAtTime ?end . "
-            "OPTIONAL { ?load prov:used ?file . ?file a pb:SourceFile ; pb:sha256 ?sha } "
-            "OPTIONAL { ?load dcterms:conformsTo ?shapes } } } ORDER BY DESC(?end) LIMIT 1"
-        ))
-        if not rows:
-            return None
-        return {key: rows[0][key].value for key in ("load", "end", "sha", "shapes")
-                if rows[0][key] is not None}
 
     def dump(self, output: IO[bytes] | str | None = None, *, format: ox.RdfFormat,
              graph: str | None = None) -> bytes | None:

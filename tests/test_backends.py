@@ -49,7 +49,8 @@ from test_w3c import PROTOCOL, W3C, http_send, name_of, protocol_data, run_proto
 from practicebank.backend import Store
 from practicebank.loaders.load import load_file
 from practicebank.remote_store import STALE_STAGING, RemoteStore
-from practicebank.store import JOURNAL_NAME, STAGING_PREFIX, PracticeStore, graph_node
+from practicebank.store import JOURNAL_NAME, PracticeStore, graph_node
+from practicebank.store_reads import STAGING_PREFIX
 
 BACKENDS = ["embedded", "oxigraph", "virtuoso"]
 ROOT = Path(__file__).resolve().parent

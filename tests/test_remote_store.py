@@ -48,7 +48,8 @@ from practicebank.sparql_client import (
     digest_authorization,
     parse_challenges,
 )
-from practicebank.store import STAGING_PREFIX, PracticeStore, graph_node
+from practicebank.store import PracticeStore, graph_node
+from practicebank.store_reads import STAGING_PREFIX
 
 PB = "https://w3id.org/practicebank/def/"
 ID = "https://w3id.org/practicebank/id/"
