@@ -27,7 +27,8 @@ from .staging import Stage
 class Store(Protocol):
     """A quad store practicebank can load into, write to and query."""
 
-    #: ``"embedded"`` or ``"sparql"``: for messages and metrics, never for branching on.
+    #: ``"embedded"`` or ``"sparql"``, for messages. (Only the endpoint's runtime tells the
+    #: two apart, by type, to choose where queries run.)
     kind: str
 
     # -- reading ---------------------------------------------------------------------------
@@ -36,10 +37,11 @@ class Store(Protocol):
               default_graph: list[ox.NamedNode] | None = None,
               named_graphs: list[ox.NamedNode] | None = None,
               timeout: float | None = None) -> Any:
-        """Run a query; the default graph is the union of the named graphs unless
-        ``default_graph`` lists graphs. Returns pyoxigraph's result objects (solutions,
-        a boolean, or triples), each with ``serialize``. ``timeout`` (seconds) stops the
-        wait where the store can be stopped (a remote one)."""
+        """Run a query; the default graph is the merge of the named graphs unless
+        ``default_graph`` lists graphs or the query names its own (``FROM``). Returns
+        pyoxigraph's result objects (solutions, a boolean, or triples), each with
+        ``serialize``. ``timeout`` (seconds) stops the wait where the store can be stopped
+        (a remote one)."""
 
     def count(self, where: str) -> int:
         """``SELECT (COUNT(*) AS ?n) WHERE { where }`` with our prefixes."""
