@@ -63,3 +63,45 @@ def test_the_write_benchmark_runs_with_one_command():
     rows = re.findall(r"^\| (practicebank serve|oxigraph serve) \| ([A-Z/ ]+) \| "
                       r"(data|scratch) graph \| 50 \|", result.stdout, re.MULTILINE)
     assert len(rows) == 12, result.stdout[-2000:]
+
+
+def test_the_backend_benchmark_runs_with_one_command(tmp_path):
+    """``bench/bench_backends.py`` in miniature (~20,000 triples, 50 queries of the mix):
+    it loads on all three backends, POSTs the file to each remote engine's own Graph Store,
+    runs the mix through ``practicebank serve`` on each, and prints every table. Its
+    temporary folder is put under ``tmp_path`` (TMPDIR), so that afterwards no process may
+    still be running from there: every server it started is stopped."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "bench_backends.py"), "--triples", "20000",
+         "--mix", "50", "--slices", "1", "--check", "10", "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=900,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "TMPDIR": str(tmp_path)})
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = result.stdout
+    main = re.findall(r"^\| (embedded|oxigraph serve|Virtuoso) \| ([\d,]+) \| ([\d,]+) \| "
+                      r"([\d,]+) \| (\d+)% \((\d+)%\) \| ([\d.]+) \|", out, re.MULTILINE)
+    assert [row[0] for row in main] == ["embedded", "oxigraph serve", "Virtuoso"], out[-3000:]
+    assert all(int(row[1].replace(",", "")) > 0 and float(row[6]) > 0 for row in main)
+    triples = re.search(r"^data: .* \(([\d,]+) triples\)", out, re.MULTILINE).group(1)
+    loads = re.findall(rf"^\| (embedded|oxigraph serve|Virtuoso) \| {triples} \|", out,
+                       re.MULTILINE)
+    assert sorted(loads) == ["Virtuoso", "embedded", "oxigraph serve"], out[-3000:]
+    bulk = re.findall(r"^\| (embedded|oxigraph serve|Virtuoso) \| (pyoxigraph|POST) ", out,
+                      re.MULTILINE)
+    assert {name for name, _ in bulk} == {"embedded", "oxigraph serve", "Virtuoso"}
+    assert re.search(r"^- oxigraph serve: remote load rate / engine's own bulk rate = \d+%",
+                     out, re.MULTILINE)
+    assert re.search(r"^- Virtuoso: remote load rate / engine's own bulk rate = \d+%", out,
+                     re.MULTILINE)
+    assert "commit: upload into a staging graph (Graph Store POST)" in out
+    assert (tmp_path / "out" / "bench_backends.md").read_text(encoding="utf-8").strip()
+    left = [pid for pid in os.listdir("/proc") if pid.isdigit() and _mentions(pid, tmp_path)]
+    assert not left, f"processes still running from the benchmark's folder: {left}"
+
+
+def _mentions(pid: str, folder: Path) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return str(folder).encode() in f.read()
+    except OSError:
+        return False
