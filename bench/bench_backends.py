@@ -51,11 +51,13 @@ Why each measurement is made the way it is:
   read from ``/proc``. A load's figures are checked: the graph must hold every triple.
 * **Where a remote load's time goes** is measured in that process by wrapping the stage's
   steps and the SPARQL client's calls (nothing in practicebank is changed): reads before
-  staging, parsing into the scratch store, the settle step (the difference written as
-  N-Triples), validation, and, in the commit, each request (the search for stale staging
-  graphs, the Graph Store upload into a staging graph, the count that checks it, the final
-  swap ``DELETE/INSERT … WHERE`` and the drop of the staging graph) and what is left
-  locally (splitting long lines, serialising).
+  staging, parsing into the scratch store, the settle step (what is to be sent, as
+  N-Triples), validation, and each request with the step it was made in. A load into an
+  empty graph (every load here: each server is fresh) is uploaded straight into the graph
+  by a thread that runs beside validation (practicebank/remote_fill.py): its requests are
+  counted apart, and the commit is the wait for it and the one operation that commits. A
+  load into a graph that holds data goes by a staging graph instead: the upload into it,
+  the count that checks it, the swap ``DELETE/INSERT … WHERE`` and the drop.
 * **The mix** is bench_endpoint's 1,000 research queries (``--mix`` takes the first N),
   sent by ``--clients`` processes of ``--connections`` keep-alive connections each to
   ``practicebank serve`` (``/sparql``) on each backend. This machine's speed drifts over
@@ -97,6 +99,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -402,7 +405,9 @@ class Probe:
                 try:
                     return _original(*args, **kwargs)
                 finally:
-                    key = (self.step, request_kind(_name, args))
+                    step = (self.step if threading.current_thread() is threading.main_thread()
+                            else UPLOAD_THREAD)
+                    key = (step, request_kind(_name, args))
                     self.calls.setdefault(key, []).append(time.perf_counter() - started)
 
             setattr(client, name, wrapped)
@@ -410,10 +415,14 @@ class Probe:
 
 def request_kind(method: str, args: tuple) -> str:
     """A request's part in the load, from its method and text."""
-    if method == "graph_post":
-        return "upload into a staging graph (Graph Store POST)"
     text = str(args[0]) if args else ""
+    if method == "graph_post":
+        into = "a staging graph" if text.startswith(STAGING) else "the graph itself"
+        return f"upload into {into} (Graph Store POST)"
     upper = text.upper()
+    if method == "update" and FILL_JOURNAL in upper:
+        return ("write the fill's journal" if upper.lstrip().startswith("INSERT DATA")
+                else "commit the fill (journal out, provenance in)")
     if method == "update":
         if "WHERE" in upper:
             return "swap (DELETE/INSERT … WHERE from the staging graphs)"
@@ -431,6 +440,7 @@ def run_load(spec: dict) -> dict:
     """Load the N-Triples file into a fresh store (embedded at ``spec['store']``, or the
     server ``spec`` names) with practicebank's pipeline; the row of figures."""
     from practicebank.loaders import load as pipeline
+    from practicebank.remote_fill import RemoteFill
     from practicebank.sparql_client import RemoteTimeout
     from practicebank.staging import ScratchStage
 
@@ -447,9 +457,10 @@ def run_load(spec: dict) -> dict:
         store = remote_store(spec, os.environ.get(PASSWORD_ENV, ""))
         probe.time_calls(store.client)
         probe.time_step(ScratchStage, "add", "parse into the scratch store")
-        probe.time_step(ScratchStage, "settle", "settle (difference as N-Triples)")
+        for stage in (ScratchStage, RemoteFill):
+            probe.time_step(stage, "settle", "settle (what is to be sent, as N-Triples)")
+            probe.time_step(stage, "commit", "commit")
         probe.time_step(pipeline, "_validate", "validate")
-        probe.time_step(ScratchStage, "commit", "commit")
     started = time.perf_counter()
     try:
         result = pipeline.load_file(store, Path(spec["source"]), graph=GRAPH)
@@ -725,7 +736,11 @@ def bulk_table(bulks: dict[str, dict], triples: int) -> list[str]:
 
 
 PROFILE_STEPS = ["before staging", "parse into the scratch store",
-                 "settle (difference as N-Triples)", "validate", "commit"]
+                 "settle (what is to be sent, as N-Triples)", "validate", "commit"]
+#: The step a fill's requests are counted in: they run in a thread beside validation.
+UPLOAD_THREAD = "the fill's upload (a thread, beside validation)"
+STAGING = "urn:practicebank:staging:"
+FILL_JOURNAL = "URN:PRACTICEBANK:STAGING:FILLS"
 
 
 def profile_table(loads: dict[str, dict]) -> list[str]:
@@ -758,6 +773,17 @@ def profile_table(loads: dict[str, dict]) -> list[str]:
         add(f"**{step}**", values)
         for kind, by_name in inner.items():
             add(f"commit: {kind}", by_name)
+    threads = {name: [c for c in loads[name]["calls"] if c[0] == UPLOAD_THREAD]
+               for name in remotes}
+    if any(threads.values()):
+        add(f"**{UPLOAD_THREAD}**", {name: f"{sum(c[3] for c in calls):.2f}"
+                                     for name, calls in threads.items()})
+        inner = {}
+        for name, calls in threads.items():
+            for _, kind, n, seconds in calls:
+                inner.setdefault(kind, {})[name] = f"{seconds:.2f} ({n})"
+        for kind, by_name in inner.items():
+            add(f"upload thread: {kind}", by_name)
     add("**total**", {name: f"{loads[name]['total']:.2f}" for name in remotes})
     add("server CPU s during the load", {name: f"{loads[name]['server_cpu']:.1f}"
                                          for name in remotes})

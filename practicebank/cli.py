@@ -196,13 +196,7 @@ def load(files, graph, fmt, strict, by_lsoa, engine, report, shacl_report, drop_
         raise UsageProblem("--graph names one graph; load one file at a time with it.")
     failure = None
     with open_store(store_path, flags) as store:
-        if getattr(store, "recovered", None):
-            click.echo(f"Undid an unfinished load of graph/{store.recovered} "
-                       "(the process was stopped before it committed).", err=True)
-        # A remote has no journal undone at open: the leftovers of a killed load go here.
-        if isinstance(store, RemoteStore) and not dry_run and store.tidy():
-            click.echo(f"Dropped {store.dropped_staging} staging graph(s) that a stopped load "
-                       "left on the server (its data graphs were never touched).", err=True)
+        after_stopped_loads(store, tidy=not dry_run)
         for path in paths:
             try:
                 with Progress(path.name) as progress:
@@ -399,12 +393,26 @@ def serve(host, port, demo, store_path, config_file, **settings) -> None:
     check_port(host, port)
     store = open_store(store_path, settings, config_file)
     try:
+        after_stopped_loads(store)
         if demo:
             for result in ensure_demo(store):
                 click.echo(f"loaded graph/{result.graph}: {result.triples} triples", err=True)
     finally:
         store.close()  # release the store's lock: the server's own process opens it
     run_server(config, host=host, port=port)
+
+
+def after_stopped_loads(store: Store, *, tidy: bool = True) -> None:
+    """Say what was undone of a load that was stopped before it committed. The embedded
+    store undoes it as it opens; a remote has no journal undone at open, so before a load
+    and before serving, what a stopped load left on the server goes here (``tidy``): its
+    staging graphs, and a graph it was filling, emptied again."""
+    if tidy and isinstance(store, RemoteStore) and store.tidy():
+        click.echo(f"Dropped {store.dropped_staging} staging graph(s) that a stopped load "
+                   "left on the server.", err=True)
+    if getattr(store, "recovered", None):
+        click.echo(f"Undid an unfinished load of graph/{store.recovered} "
+                   "(the process was stopped before it committed).", err=True)
 
 
 def check_port(host: str, port: int) -> None:

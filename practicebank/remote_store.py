@@ -26,6 +26,9 @@ graphs hold, each branch of its ``WHERE`` a ``UNION`` member binding its own var
 The staging graphs are dropped afterwards. A failure or a kill before that operation leaves
 every data graph untouched; leftover staging graphs are dropped by :meth:`RemoteStore.recover`.
 On Oxigraph small changes go as one request like the embedded store's, larger ones staged.
+A load into a graph that holds nothing skips the copy: it is uploaded straight into the
+graph under a journal kept on the server, and its provenance is the commit point
+(:mod:`.remote_fill`).
 Virtuoso also aborts a transaction whose log grows past ``TransactionAfterImageLimit``
 (50 MB by default): a change of 600,000 triples went in (22 s), one of 1.2 million was
 refused whole (``SR325``, the graph left as it was); raise that setting for larger ones.
@@ -104,8 +107,10 @@ from typing import IO, Any
 
 import pyoxigraph as ox
 
+from . import remote_fill
 from .journal import ChangeSet
 from .namespaces import GRAPH, graph_node, sparql_prefixes
+from .remote_fill import RemoteFill, journal_graph, journal_triples
 from .sparql_client import (
     GRAPH_ACCEPT,
     RESULTS_ACCEPT,
@@ -506,21 +511,59 @@ class RemoteStore(SparqlReads):
         self._commit(plan)
 
     def stage(self, name: str, *, activity: str, in_place: bool = True) -> Stage:
-        """A load waits in a scratch store here (on disk in the temporary folder when the
-        graph it replaces is large) and only its difference is sent, by
-        :meth:`apply_change`: a remote graph is never filled in place."""
-        beside = None
-        if self.graph_size(name) >= ON_DISK_STAGING:
-            beside = Path(tempfile.gettempdir())
+        """A load waits in a scratch store here, where it is settled and validated. Into a
+        graph that holds nothing (``in_place``, not a dry run) it is uploaded straight into
+        the graph under a journal on the server (:mod:`.remote_fill`); otherwise only its
+        difference with the graph is sent, by :meth:`apply_change` (the scratch store on
+        disk in the temporary folder when the graph it replaces is large)."""
+        size = self.graph_size(name)
+        if in_place and size == 0:
+            return RemoteFill(self, name, activity)
+        beside = Path(tempfile.gettempdir()) if size >= ON_DISK_STAGING else None
         return ScratchStage(self, name, on_disk_beside=beside)
+
+    def begin_fill(self, name: str, *, load: str) -> ox.NamedNode:
+        """Journal that the empty graph ``graph/{name}`` is being filled by ``load``
+        (:mod:`.remote_fill`); returns the journal graph for :meth:`commit_fill` or
+        :meth:`abandon_fill`."""
+        self.tidy()
+        target = graph_node(name)
+        if self.has_graph(name):
+            raise ValueError(f"graph/{name} is not empty; only an empty graph is filled")
+        journal = journal_graph(staging_name())
+        self.client.update(f"INSERT DATA {{ GRAPH {journal} {{ "
+                           f"{journal_triples(journal, target, load)} }} }}",
+                           timeout=self.write_timeout)
+        return journal
+
+    def fill(self, name: str, ntriples: bytes) -> None:
+        """Add a piece of a journaled fill to ``graph/{name}``."""
+        self._upload(graph_node(name), ntriples, check=False)
+
+    def commit_fill(self, name: str, journal: ox.NamedNode, *, provenance: str | bytes,
+                    load: str) -> None:
+        """Make a fill permanent: one operation takes the journal's statements out and puts
+        the provenance in (the commit point); the emptied journal graph is dropped after."""
+        record = provenance.decode("utf-8") if isinstance(provenance, bytes) else provenance
+        entry = journal_triples(journal, graph_node(name), load)
+        self.client.update(f"DELETE {{ GRAPH {journal} {{ {entry} }} }} INSERT {{ GRAPH "
+                           f"{graph_node(PROVENANCE_GRAPH)} {{ {record} }} }} WHERE {{ }}",
+                           timeout=self.write_timeout)
+        self._drop_quietly([journal])
+
+    def abandon_fill(self, name: str, journal: ox.NamedNode) -> None:
+        """Undo a fill: the graph held nothing before, so it is dropped; then the journal."""
+        self.client.update(f"DROP SILENT GRAPH {graph_node(name)} ;\n"
+                           f"DROP SILENT GRAPH {journal}", timeout=self.write_timeout)
 
     def tidy(self) -> int:
         """Once per store object, what the embedded store does at open: drop the staging
         graphs a killed writer left (a process of this machine that has ended, or any
-        older than :data:`STALE_STAGING`). Run by ``practicebank load`` before it loads and
-        by the first write; returns how many were dropped."""
+        older than :data:`STALE_STAGING`), and empty again a graph a killed load was filling
+        (named in ``recovered``). Run by ``practicebank load`` before it loads, by ``serve``
+        and by the first write; returns how many staging graphs were dropped."""
         if not self._tidied:
-            self.recover(older_than=STALE_STAGING)
+            self.recovered = self.recover(older_than=STALE_STAGING)
             self._tidied = True
         return self.dropped_staging
 
@@ -641,10 +684,12 @@ class RemoteStore(SparqlReads):
             text += "INSERT {\n  " + "\n  ".join(sorted(inserts)) + "\n}\n"
         return text + "WHERE {\n  " + "\n  UNION ".join(branches) + "\n}"
 
-    def _upload(self, graph: ox.NamedNode, data: bytes | list[ox.Triple]) -> None:
-        """Fill a staging graph: a Graph Store POST (streamed, any size) when there is a
-        Graph Store URL, else ``INSERT DATA`` in batches (blank-node-joined triples kept in
-        one batch, so they stay one structure)."""
+    def _upload(self, graph: ox.NamedNode, data: bytes | list[ox.Triple], *,
+                check: bool = True) -> None:
+        """Fill a graph: a Graph Store POST (streamed, any size) when there is a Graph Store
+        URL, else ``INSERT DATA`` in batches (blank-node-joined triples kept in one batch,
+        so they stay one structure). ``check`` counts the graph after a POST, for servers
+        that answer 2xx to an upload they did not store."""
         limit = self.engine.store_max_line
         if self.client.store_url:
             body = data if isinstance(data, bytes) else ox.serialize(
@@ -654,7 +699,7 @@ class RemoteStore(SparqlReads):
                 body, long_lines = _split_long_lines(body, limit)
             if body:
                 self.client.graph_post(graph.value, body, timeout=self.write_timeout)
-                if self._size(graph) == 0 and _has_triples(body):
+                if check and self._size(graph) == 0 and _has_triples(body):
                     raise RemoteError(f"the server accepted the upload into {graph} but "
                                       "stored nothing", url=self.client.store_url or "")
             if not long_lines:
@@ -687,13 +732,15 @@ class RemoteStore(SparqlReads):
             log.warning("could not drop staging graphs (%s); recover() will", error)
 
     def recover(self, older_than: float = 0.0) -> str | None:
-        """Drop the staging graphs a killed or failed change left behind (they never touched
-        a data graph, so nothing else needs undoing): those older than ``older_than``
-        seconds, and those whose writer was a process of this machine that has ended (see
-        :func:`staging_name`; a younger graph of a process still running, or of another
-        machine, may belong to a change in progress). With the default, every one, so only
-        while no other process writes. :meth:`tidy` does this with
-        :data:`STALE_STAGING`. Returns None: no load is ever left half done on the remote."""
+        """Drop the staging graphs a killed or failed change left behind: those older than
+        ``older_than`` seconds, and those whose writer was a process of this machine that
+        has ended (see :func:`staging_name`; a younger graph of a process still running, or
+        of another machine, may belong to a change in progress). With the default, every
+        one, so only while no other process writes. :meth:`tidy` does this with
+        :data:`STALE_STAGING`. A staged change never touched a data graph; a fill's journal
+        among them (:mod:`.remote_fill`) names a graph that was filled in place, which is
+        emptied again unless its load committed. Returns the name of such a graph (as the
+        embedded store's ``recover`` does), or None."""
         pattern = "{ }" if self.engine.empty_graphs else "{ ?s ?p ?o }"  # empty ones too
         sparql = (f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {pattern} "
                   f'FILTER STRSTARTS(STR(?g), "{STAGING_PREFIX}") }}')
@@ -701,12 +748,16 @@ class RemoteStore(SparqlReads):
         stale = [row["g"] for row in self.query(sparql)
                  if staging_age(row["g"].value, now) >= older_than
                  or staging_writer_ended(row["g"].value)]
+        undone = remote_fill.undo(self, stale)  # before their journals go
+        if undone:
+            log.warning("emptied %s again: a load into it was killed before it committed",
+                        ", ".join(undone))
         if stale:
             log.info("dropping %d staging graph(s) left by an unfinished change", len(stale))
             self.client.update(" ;\n".join(f"DROP SILENT GRAPH {g}" for g in stale),
                                timeout=self.write_timeout)
         self.dropped_staging = len(stale)
-        return None
+        return undone[0].removeprefix(str(GRAPH)) if undone else None
 
     def flush(self) -> None:
         """Nothing to do: the server makes each update durable when it commits it."""

@@ -418,6 +418,52 @@ def test_sigkill_during_a_load_is_all_or_nothing(target: Target, tmp_path: Path)
             versions[wanted].read_bytes()).hexdigest()
 
 
+def test_sigkill_during_a_fill_leaves_the_graph_whole_or_empty(target: Target,
+                                                               tmp_path: Path) -> None:
+    """Kill -9 a large load into a graph that holds nothing, which is filled in place (the
+    embedded store's bulk load; on a remote, uploaded straight into the graph under a
+    journal): once the fill is journaled, and once the graph holds data but its load is
+    not yet committed (on a remote; the embedded store is the load's alone while it runs).
+    Once what a stopped load left is dealt with (the embedded store as it opens; a remote
+    by the next load or ``serve``, here ``tidy``), the graph holds nothing or everything,
+    with its provenance when everything, and no staging graph is left."""
+    path = things(tmp_path / "big.nt", range(KILLED_BASE))
+    content = parse_nt(path.read_bytes())
+    remote = target.backend is not None
+    caught = 0
+    for moment in (["journaled", "filled"] if remote else ["journaled"]):
+        name = unique("filled")
+        process = target.start("load", str(path), "--graph", name)
+        try:
+            with target.store() if remote else nullcontext() as store:
+                if not remote:
+                    running = wait_for((target.folder / JOURNAL_NAME).exists, process)
+                elif moment == "journaled":
+                    running = wait_for(lambda: bool(staging_graphs(store)), process)
+                else:
+                    running = wait_for(lambda s=store, n=name: staging_graphs(s) != []
+                                       and s.has_graph(n), process)
+            if running:
+                os.kill(process.pid, signal.SIGKILL)
+                caught += 1
+            returned = process.wait(timeout=120)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        assert returned in (-signal.SIGKILL, 0), f"the load failed ({returned}) at {moment}"
+        with target.store() as store:
+            if isinstance(store, RemoteStore):
+                store.tidy()
+            held = triples_of(store, name)
+            assert held in (set(), content), f"killed at {moment}: {len(held)} triples"
+            assert (store.last_load(name) is not None) == bool(held)
+            assert staging_graphs(store) == []
+            if running and not held:
+                assert store.recovered == name
+    assert caught, "every load ended before it could be killed"
+
+
 def _reach(moment: str | float, store: Store | None, process: subprocess.Popen, name: str,
            size: int, change: int) -> bool:
     """Wait for ``moment`` of the load ``process`` into graph/``name`` (``size`` triples

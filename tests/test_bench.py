@@ -93,7 +93,7 @@ def test_the_backend_benchmark_runs_with_one_command(tmp_path):
                      out, re.MULTILINE)
     assert re.search(r"^- Virtuoso: remote load rate / engine's own bulk rate = \d+%", out,
                      re.MULTILINE)
-    assert "commit: upload into a staging graph (Graph Store POST)" in out
+    assert "upload thread: upload into the graph itself (Graph Store POST)" in out
     assert (tmp_path / "out" / "bench_backends.md").read_text(encoding="utf-8").strip()
     left = [pid for pid in os.listdir("/proc") if pid.isdigit() and _mentions(pid, tmp_path)]
     assert not left, f"processes still running from the benchmark's folder: {left}"

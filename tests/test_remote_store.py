@@ -30,8 +30,11 @@ import pyoxigraph as ox
 import pytest
 from backends import Backend, BackendUnavailable, clear, start_oxigraph, start_virtuoso
 
+from practicebank import remote_fill
 from practicebank.backend import Store
 from practicebank.journal import ChangeSet
+from practicebank.loaders.load import load_file
+from practicebank.problems import ValidationFailed
 from practicebank.provenance import LoadRecord, shapes_iri
 from practicebank.remote_store import (
     RemoteStore,
@@ -450,6 +453,76 @@ def test_a_kill_before_the_final_update_is_recovered(remote: RemoteStore,
     assert remote.recover() is None
     assert staging_graphs(remote) == []
     assert {q.triple for q in remote.quads_of(graph_node("target"))} == set(sample())
+
+
+# -- a load into an empty graph is filled in place, under a journal on the server ---------------
+
+def typed_things(path: Path, n: int, *, title: bool = True) -> Path:
+    """N-Triples of ``n`` things (practices without a title when ``title`` is False, which the
+    shapes refuse)."""
+    lines = []
+    for i in range(n):
+        s = f"<{ID}practice/filled-{i}>"
+        lines.append(f"{s} <{RDF_TYPE.value}> <{PB}Practice> .")
+        if title:
+            lines.append(f'{s} <http://purl.org/dc/terms/title> "Practice {i}"@en .')
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_load_into_an_empty_graph_goes_straight_in(remote: RemoteStore, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """No staging graph and no copy: the data is uploaded into the graph itself in several
+    POSTs (small pieces here), and the provenance commits it; the next load of the graph,
+    which now holds data, is staged as before."""
+    monkeypatch.setattr(remote_fill, "FILL_CHUNK", 4_000)
+    monkeypatch.setattr(remote, "_move_operation", lambda *a: pytest.fail("copied"))
+    posts = []
+    post = remote.client.graph_post
+    monkeypatch.setattr(remote.client, "graph_post",
+                        lambda graph, body, **k: posts.append(graph) or post(graph, body, **k))
+    path = typed_things(tmp_path / "t.nt", 300, title=False)
+    result = load_file(remote, path, graph="filled", validate=False)
+    assert result.triples == 300 and remote.graph_size("filled") == 300
+    assert len(posts) > 3 and set(posts) == {graph_node("filled").value}
+    assert remote.last_load("filled")["load"].startswith(f"{ID}load/")
+    assert staging_graphs(remote) == []
+    monkeypatch.undo()
+    changed = load_file(remote, typed_things(tmp_path / "u.nt", 200, title=False),
+                        graph="filled", validate=False)
+    assert (changed.added, changed.removed) == (0, 100)
+
+
+def test_a_fill_that_fails_validation_leaves_nothing(remote: RemoteStore, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The upload runs while the load validates; a refusal stops it and drops the graph,
+    whether the upload had finished or not."""
+    monkeypatch.setattr(remote_fill, "FILL_CHUNK", 2_000)
+    before = sorted(remote.dump(format=ox.RdfFormat.N_QUADS).splitlines())
+    with pytest.raises(ValidationFailed):
+        load_file(remote, typed_things(tmp_path / "bad.nt", 400, title=False), graph="bad")
+    assert not remote.has_graph("bad") and staging_graphs(remote) == []
+    assert sorted(remote.dump(format=ox.RdfFormat.N_QUADS).splitlines()) == before
+
+
+def test_a_fill_left_by_a_killed_load_is_emptied_again(remote: RemoteStore) -> None:
+    """The journal names the graph being filled and its load: recovery empties the graph
+    unless the provenance graph records that load, and drops the journal either way."""
+    data = numbered("f", 500)
+    left = remote.begin_fill("left", load=f"{ID}load/never-committed")
+    remote.fill("left", data)
+    record, activity = prov("done")
+    done = remote.begin_fill("done", load=activity)
+    remote.fill("done", data)
+    remote.apply_change("other", provenance=record)  # committed, but the journal stayed
+    assert remote.graph_size("left") == 500 and left != done
+    with pytest.raises(ValueError, match="not empty"):
+        remote.begin_fill("left", load=activity)
+    assert remote.recover(older_than=3600) is None  # our own, still running: kept
+    assert remote.graph_size("left") == 500
+    assert remote.recover() == "left"
+    assert not remote.has_graph("left") and remote.graph_size("done") == 500
+    assert staging_graphs(remote) == []
 
 
 def staging_iri(seconds_ago: float) -> str:
