@@ -264,21 +264,41 @@ def validate_store(
     return result
 
 
+#: What a Problem is made of, read from each result of a report.
+RESULT_FIELDS = (SH.focusNode, SH.resultSeverity, SH.resultMessage, SH.resultPath, SH.value,
+                 SH.sourceShape)
+
+
 def problems_from(report: Graph, *, file: str | None,
                   rows: Mapping[str, tuple[int | None, str | None]],
                   locate: Locate = default_locate) -> list[Problem]:
+    """The report's results as problems. The report is read one predicate at a time, not
+    one result at a time: a large file's thousands of warnings were read by a lookup per
+    field per result, which took two thirds of the whole validation (5.3 of 7.7 s for
+    300,000 triples and 23,800 warnings)."""
+    results: dict[Node, dict[Node, list[Node]]] = {}
+    for predicate in RESULT_FIELDS:
+        for result, value in report.subject_objects(predicate):
+            results.setdefault(result, {}).setdefault(predicate, []).append(value)
     problems = []
-    for result in report.subjects(SH.resultSeverity, None):
-        focus = report.value(result, SH.focusNode)
+    for fields in results.values():
+        if SH.resultSeverity not in fields:
+            continue
+
+        def one(predicate: Node, fields=fields) -> Node | None:
+            found = fields.get(predicate)
+            return found[0] if found else None
+
+        focus, shape = one(SH.focusNode), one(SH.sourceShape)
         row, column = rows.get(str(focus), (None, None))
         problems.append(Problem(
-            severity=SEVERITY.get(report.value(result, SH.resultSeverity), ERROR),
-            message=_message(report, result),
+            severity=SEVERITY.get(one(SH.resultSeverity), ERROR),
+            message=_message(fields.get(SH.resultMessage, []), shape),
             file=file,
             focus=_show(focus),
-            path=_show(report.value(result, SH.resultPath)),
-            value=_show(report.value(result, SH.value)),
-            shape=_shape_name(report, result),
+            path=_show(one(SH.resultPath)),
+            value=_show(one(SH.value)),
+            shape=_shape_name(shape),
             **locate(row, column),
         ))
     return problems
@@ -311,16 +331,20 @@ def validate_graph(
                           engine=engine, outside=lambda iris: types).problems
 
 
-def _message(report: Graph, result: Node) -> str:
+def _message(found: list[Node], shape: Node | None) -> str:
     """The result's message. Where an engine gives both the shape's own sh:message and a
     constraint component's (pyshacl-turbo does for our SPARQL-based components), the more
     specific one, the component's, is the one pyshacl gives."""
-    messages = sorted(str(m) for m in report.objects(result, SH.resultMessage))
+    messages = sorted(str(m) for m in found)
     if len(messages) > 1:
-        shape = report.value(result, SH.sourceShape)
-        generic = {str(m) for m in cached_shapes().objects(shape, SH.message)}
+        generic = _shape_messages(shape)
         messages = [m for m in messages if m not in generic] or messages
     return messages[0] if messages else "Constraint not met."
+
+
+@lru_cache(maxsize=4096)
+def _shape_messages(shape: Node | None) -> frozenset[str]:
+    return frozenset(str(m) for m in cached_shapes().objects(shape, SH.message))
 
 
 def _skolem(node: Node) -> Node:
@@ -338,13 +362,13 @@ def _show(node: Node | None) -> str | None:
     return node.n3()
 
 
-def _shape_name(report: Graph, result: Node) -> str | None:
-    """The named node shape a result came from (property shapes are blank nodes)."""
-    shape = report.value(result, SH.sourceShape)
+@lru_cache(maxsize=4096)
+def _shape_name(shape: Node | None) -> str | None:
+    """The named node shape a result came from (property shapes are blank nodes of the
+    shapes graph, the same in every report, so the answer is kept)."""
     if isinstance(shape, URIRef):
         return str(shape)
-    shapes = cached_shapes()
-    parent = shapes.value(None, SH.property, shape) if shape is not None else None
+    parent = cached_shapes().value(None, SH.property, shape) if shape is not None else None
     return str(parent) if isinstance(parent, URIRef) else None
 
 
