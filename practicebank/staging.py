@@ -55,7 +55,14 @@ class Stage:
         self.store: ox.Store | None = None   # where the staged triples are
         self.graph: ox.NamedNode = NEW       # the graph of ``store`` that holds them
         self.size = self.added = self.removed = 0
+        self.added_nt = self.removed_nt = b""  # the change as N-Triples, where it is listed
         self.problems: list[Problem] = []
+
+    @property
+    def from_empty(self) -> bool:
+        """Whether the graph held nothing before this load (its history then lists no
+        additions: they are the whole graph, see :mod:`.history`)."""
+        return False
 
     def add(self, data: bytes | IO[bytes], fmt: ox.RdfFormat, *, path: str | None = None
             ) -> None:
@@ -105,6 +112,10 @@ class InPlaceFill(Stage):
         store.begin_fill(name, load=activity)
         self.committed = False
 
+    @property
+    def from_empty(self) -> bool:
+        return True
+
     def add(self, data, fmt, *, path=None) -> None:
         if fmt == ox.RdfFormat.N_TRIPLES and path is None and not isinstance(data, bytes):
             self.owner.fill_lines(data, self.graph)  # blocks of lines, read as it loads
@@ -141,8 +152,11 @@ class ScratchStage(Stage):
             self.store = ox.Store(str(self.folder / "store"))
         else:
             self.store = ox.Store()
-        self.added_nt = self.removed_nt = b""
         self.changed_nt = b""
+
+    @property
+    def from_empty(self) -> bool:
+        return self.current == 0
 
     def settle(self, *, file: str, drop_personal: bool, blank_nodes: bool) -> None:
         super().settle(file=file, drop_personal=drop_personal, blank_nodes=blank_nodes)

@@ -80,9 +80,12 @@ def _iris(nodes: Iterable[Node]) -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def context_types() -> dict[str, frozenset[str]]:
+    """The classes the bundled context states for IRIs (blank nodes, such as an OWL class
+    expression, can be neither a focus node nor named in a query)."""
     found: dict[str, set[str]] = {}
     for s, t in cached_context().subject_objects(RDF.type):
-        found.setdefault(str(s), set()).add(str(t))
+        if isinstance(s, URIRef) and isinstance(t, URIRef):
+            found.setdefault(str(s), set()).add(str(t))
     return {s: frozenset(t) for s, t in found.items()}
 
 
