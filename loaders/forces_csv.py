@@ -5,6 +5,10 @@ list (British Transport Police, Police Scotland, the Crown Dependencies, the nat
 forces) gets the slug of its name instead, e.g. ``id/force/british-transport-police``.
 A force links to its ONS Police Force Area with ``pb:policeForceArea`` (a link, not an
 identity), to its data.police.uk API record with ``rdfs:seeAlso`` and to its region.
+Every force links out: a force data.police.uk does not list has its own web site as
+``schema:url`` instead (``WEBSITES``, each checked against a public page). Its country is
+a concept of the country scheme (``pb:country concept/country/wales``); the four Welsh
+forces also have their Welsh names as ``skos:prefLabel`` in ``@cy``.
 """
 
 from __future__ import annotations
@@ -15,14 +19,78 @@ from collections.abc import Iterable, Mapping
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
-from practicebank.namespaces import ID, ONS_GEOGRAPHY, ORG, PB, POLICE_API, concept, slugify
+from practicebank.namespaces import (
+    ID,
+    ONS_GEOGRAPHY,
+    ORG,
+    PB,
+    POLICE_API,
+    SCHEMA,
+    concept,
+    slugify,
+)
 from practicebank.problems import WARNING, Problem
 from practicebank.resources import data_file
 
+from .concepts import clean
 from .conversion import Conversion
 
 COLUMNS = ("name", "data_police_uk_id", "ons_pfa_code", "ons_pfa_name", "country", "notes")
 REQUIRED = frozenset({"name", "data_police_uk_id", "ons_pfa_code"})
+
+#: The notations of the country scheme (concept/country/{notation}).
+COUNTRIES = ("england", "wales", "scotland", "northern-ireland", "guernsey", "jersey",
+             "isle-of-man", "united-kingdom")
+#: How forces.csv writes a jurisdiction that is not one country (its bracketed note aside).
+COUNTRY_GROUPS = {
+    "great-britain": ("england", "wales", "scotland"),
+    "england-and-wales": ("england", "wales"),
+}
+#: The Welsh names of the four Welsh forces (skos:prefLabel @cy), each as the force itself
+#: or an encyclopaedia gives it:
+#:   https://en.wikipedia.org/wiki/Dyfed-Powys_Police ("Heddlu Dyfed-Powys")
+#:   https://en.wikipedia.org/wiki/Gwent_Police ("Heddlu Gwent")
+#:   https://en.wikipedia.org/wiki/North_Wales_Police ("Heddlu Gogledd Cymru"; also the force's
+#:     own Welsh site, https://www.heddlu-gogledd-cymru.police.uk/)
+#:   https://www.south-wales.police.uk/cy/amdanom-ni/swp-50/ ("Heddlu De Cymru", the force's
+#:     own Welsh page)
+WELSH_NAMES = {
+    "dyfed-powys": "Heddlu Dyfed-Powys",
+    "gwent": "Heddlu Gwent",
+    "north-wales": "Heddlu Gogledd Cymru",
+    "south-wales": "Heddlu De Cymru",
+}
+#: The web sites of the forces data.police.uk does not list (schema:url), so that every force
+#: links out. Each was read on a public page (the address after it):
+WEBSITES = {
+    # the force's own pages (annual report), https://guernsey.police.uk/AR22
+    "bailiwick-of-guernsey-law-enforcement": "https://guernsey.police.uk/",
+    # infobox "Website www.btp.police.uk", https://en.wikipedia.org/wiki/British_Transport_Police
+    "british-transport-police": "https://www.btp.police.uk/",
+    # the organisation's GOV.UK page,
+    # https://www.gov.uk/government/organisations/civil-nuclear-constabulary/about
+    "civil-nuclear-constabulary":
+        "https://www.gov.uk/government/organisations/civil-nuclear-constabulary",
+    # infobox "Website www.iompolice.im",
+    # https://en.wikipedia.org/wiki/?oldid=969872399&title=Isle_of_Man_Constabulary
+    "isle-of-man-constabulary": "https://www.iompolice.im/",
+    # the force's own "About us" page, https://www.mod.police.uk/about-us/
+    "ministry-of-defence-police": "https://www.mod.police.uk/",
+    # the force's own pages,
+    # https://www.scotland.police.uk/about-us/covid-19-police-scotland-response/faqs-general/
+    "police-scotland": "https://www.scotland.police.uk/",
+    # the force's own pages, https://jersey.police.uk/about-us/departments/integrity-compliance/
+    "states-of-jersey-police": "https://jersey.police.uk/",
+}
+
+
+def country_concepts(text: str) -> list:
+    """"Wales" -> [concept/country/wales]; "Guernsey (Crown Dependency)" -> guernsey;
+    "Great Britain (England, Wales, Scotland railways)" -> england, wales, scotland."""
+    slug = slugify(clean(text))
+    if slug in COUNTRIES:
+        return [concept("country", slug)]
+    return [concept("country", c) for c in COUNTRY_GROUPS.get(slug, ())]
 
 
 def force_slug(name: str, police_uk_id: str | None) -> str:
@@ -60,12 +128,23 @@ def convert_forces(rows: Iterable[Mapping[str, str]], *, file: str) -> Conversio
         g.add((force, DCTERMS.identifier, Literal(slug)))
         g.add((force, ORG.classification, concept("partner-type", "police")))
         if country := (row.get("country") or "").strip():
-            g.add((force, PB.country, Literal(country)))
+            countries = country_concepts(country)
+            if not countries:
+                out.problems.append(Problem(
+                    WARNING, f"\"{country}\" is not a country we know ("
+                    + ", ".join(COUNTRIES) + "); not recorded.", file, number, "country",
+                    value=country))
+            for found in countries:
+                g.add((force, PB.country, found))
+        if welsh := WELSH_NAMES.get(slug):
+            g.add((force, SKOS.prefLabel, Literal(welsh, lang="cy")))
         if note := (row.get("notes") or "").strip():
             g.add((force, SKOS.editorialNote, Literal(note, lang="en")))
         if police_id:
             g.add((force, PB.policeUkId, Literal(police_id)))
             g.add((force, RDFS.seeAlso, URIRef(POLICE_API + police_id)))
+        elif website := WEBSITES.get(slug):
+            g.add((force, SCHEMA.url, URIRef(website)))
         if region := regions.get(slug):
             g.add((force, PB.region, concept("region", region)))
         if code := (row.get("ons_pfa_code") or "").strip():

@@ -6,6 +6,12 @@ Each schema error is reported with its record (or line) and a JSON Pointer to th
 converted; the others are, so one run reports every problem. Fields that hold personal data
 are dropped with a warning before the schema sees them. Records then go through the same
 converter as CSV rows (:class:`~practicebank.loaders.practices_csv.PracticeConverter`).
+
+The schema is version 2, a superset of version 1: a version 1 record is valid as it is.
+Where JSON is more natural than a CSV cell, a version 2 field also takes objects: ``ratings``
+items ``{"rating", "date", "rated_by"}``, participants ``{"name", "roles",
+"partner_types"}``; numbers (``tilley_year``, ``star_amount_gbp``, ``cost_gbp``) may be
+JSON numbers. Either way the converter sees what a CSV cell would hold.
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ store (:mod:`practicebank.backend`). Each step has one owner:
 3. **validate** (:mod:`practicebank.validation`), with the rest of the store as context: every
    node a shape targets, or, when a graph is replaced and was last validated with the same
    shapes, only the nodes the difference touches (``strict`` and ``force`` check all);
-4. **commit** with a PROV-O record (:mod:`practicebank.provenance`) in the same transaction;
+4. **commit** with a PROV-O record (:mod:`practicebank.provenance`) and the changeset of
+   what changed (:mod:`practicebank.history`) in the same transaction;
    any error (any problem with ``strict``) abandons the stage and raises
    :class:`LoadFailed`, leaving the store as it was. ``dry_run`` stops before committing.
 """
@@ -28,19 +29,23 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib.resources import as_file
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from practicebank import formats
-from practicebank.namespaces import slugify
+from practicebank.history import changeset_ntriples
+from practicebank.journal import ChangeSet
+from practicebank.namespaces import GRAPH, graph_node, slugify
 from practicebank.problems import ERROR, Problem, ValidationFailed, errors
 from practicebank.progress import QUIET, Progress
 from practicebank.provenance import LoadRecord, shapes_iri
 from practicebank.resources import DEMO_BUNDLES, Bundle
-from practicebank.staging import Stage, validation_context
+from practicebank.staging import Stage, outside_descriptions, validation_context
 from practicebank.store import PracticeStore
+from practicebank.store_reads import PROVENANCE_GRAPH as PROVENANCE
 from practicebank.validation import Validation, validate_store
 
 from .bounded import check_file
@@ -173,8 +178,77 @@ def load_bundle(store: Store, bundle: Bundle, *, validate: bool = True) -> LoadR
 
 
 def ensure_demo(store: Store) -> list[LoadResult]:
-    """Load every bundled graph that the store does not hold yet (``serve --demo``)."""
-    return [load_bundle(store, b) for b in DEMO_BUNDLES if not store.has_graph(b.graph)]
+    """Load every bundled graph that the store does not hold yet (``serve --demo``): Turtle
+    as it is, other bundles (the corpus CSVs) converted like any file given to ``load``."""
+    results = []
+    for bundle in DEMO_BUNDLES:
+        if store.has_graph(bundle.graph):
+            continue
+        if bundle.format == "ttl":
+            results.append(load_bundle(store, bundle))
+            continue
+        with as_file(bundle.path()) as path:
+            results.append(load_file(store, path, graph=bundle.graph, format=bundle.format))
+    return results
+
+
+def restore(store: Store, path: Path, *, limits: ReadLimits = DEFAULT_LIMITS,
+            validate: bool = True) -> list[LoadResult]:
+    """Put a whole-store export (``practicebank export``, N-Quads or TriG) back into a store
+    that holds no data graph: each ``graph/…`` graph through the load pipeline (validated,
+    with a record of this restore), then the export's own ``graph/provenance``, its loads
+    and their history (:mod:`practicebank.history`), as it was. Refuses a store that holds
+    data, and graphs that are not practicebank's."""
+    fmt = ox.RdfFormat.TRIG if path.suffix.lower() == ".trig" else ox.RdfFormat.N_QUADS
+    check_file(path, file=str(path), limits=limits, lines=fmt == ox.RdfFormat.N_QUADS)
+    held = [name for name in store.graph_names() if name != PROVENANCE]
+    if held:
+        raise ValueError(f"the store already holds graph/{held[0]} (and {len(held) - 1} "
+                         "more): restore into an empty store, or load files one by one")
+    graphs: dict[str, list[ox.Triple]] = {}
+    try:
+        for quad in ox.parse(path=str(path), format=fmt):
+            name = _graph_name(quad.graph_name, path)
+            graphs.setdefault(name, []).append(quad.triple)
+    except SyntaxError as exc:
+        raise LoadFailed([_syntax_problem(exc, str(path), fmt)]) from exc
+    digest = file_sha256(path)
+    kept = list(store.quads_of(graph_node(PROVENANCE)))  # to go back to if a graph fails
+    results: list[LoadResult] = []
+    try:
+        for name, triples in sorted(graphs.items()):
+            if name == PROVENANCE:
+                continue
+            data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+            record = LoadRecord(graph=name, filename=path.name, digest=digest,
+                                reader="restore")
+
+            def feed(stage: Stage, data: bytes = data) -> tuple[str, Conversion, bool]:
+                stage.add(data, ox.RdfFormat.N_TRIPLES)
+                return "restore", Conversion(), b"_:" in data
+
+            results.append(run(store, record, feed, LoadOptions(validate=validate),
+                               file=str(path), last=None))
+        if graphs.get(PROVENANCE):
+            store.apply_change(PROVENANCE, added=ox.serialize(graphs[PROVENANCE],
+                                                              format=ox.RdfFormat.N_TRIPLES))
+            store.flush()
+    except BaseException:  # all or nothing: the store held no data graph before
+        done = {graph_node(r.graph) for r in results} | {graph_node(PROVENANCE)}
+        store.commit_changes(ChangeSet(dropped=done, added=kept))
+        raise
+    return results
+
+
+def _graph_name(graph: ox.NamedNode | ox.BlankNode | ox.DefaultGraph, path: Path) -> str:
+    """The short name of a practicebank graph IRI; anything else is refused."""
+    iri = graph.value if isinstance(graph, ox.NamedNode) else ""
+    if not iri.startswith(str(GRAPH)) or not iri[len(str(GRAPH)):]:
+        where = f"graph <{iri}>" if iri else "the default graph"
+        raise LoadFailed([Problem(severity=ERROR, file=str(path), message=(
+            f"{where} is not a practicebank graph (graph/NAME): a restore takes a whole-store "
+            "export of practicebank; load other files with `practicebank load`"))])
+    return iri[len(str(GRAPH)):]
 
 
 def run(store: Store, record: LoadRecord, feed: Feed, options: LoadOptions, *, file: str,
@@ -202,7 +276,10 @@ def run(store: Store, record: LoadRecord, feed: Feed, options: LoadOptions, *, f
             stage.abandon()
             return result
         clock = time.perf_counter()
-        stage.commit(record.ntriples(added=stage.added, removed=stage.removed))
+        stage.commit(record.ntriples(added=stage.added, removed=stage.removed)
+                     + changeset_ntriples(record, added=stage.added_nt,
+                                          removed=stage.removed_nt,
+                                          from_empty=stage.from_empty))
         result.timings["commit"] = time.perf_counter() - clock
     return result
 
@@ -216,6 +293,7 @@ def _validate(store: Store, stage: Stage, conversion: Conversion, options: LoadO
     if not options.validate:
         return None, problems
     outside = validation_context(store, stage.name)
+    described = outside_descriptions(store, stage.name) if outside is not None else None
     incremental = (last is not None and last.get("shapes") == shapes_iri()
                    and not (options.strict or options.force))
     focus = stage.focus(outside) if incremental else None
@@ -223,7 +301,8 @@ def _validate(store: Store, stage: Stage, conversion: Conversion, options: LoadO
     validation = validate_store(
         stage.store, stage.graph, focus=focus, file=file, outside=outside,
         rows=conversion.rows, locate=conversion.locate, engine=options.engine,
-        keep_reports=options.keep_reports, progress=options.progress.step)
+        keep_reports=options.keep_reports, progress=options.progress.step,
+        described=described)
     options.progress.close()
     problems += validation.problems
     if errors(problems) or (options.strict and problems):
@@ -380,7 +459,8 @@ def validate_files_report(paths: list[Path], options: LoadOptions | None = None,
             scratch.ox, stage.graph, file=str(path),
             outside=validation_context(scratch, stage.name), rows=conversion.rows,
             locate=conversion.locate, engine=options.engine,
-            keep_reports=options.keep_reports, progress=options.progress.step)
+            keep_reports=options.keep_reports, progress=options.progress.step,
+            described=outside_descriptions(scratch, stage.name))
         problems += validation.problems
         validations.append(validation)
     return problems, validations

@@ -6,7 +6,9 @@ bytes). Then, by the format's ``reader``:
 
 * ``rdf``: nothing is converted; Oxigraph parses the file's own bytes when it is staged.
 * ``csv``: the first row of ``CSV_CONVERTERS`` whose headings match: the police-forces
-  reference table, data.police.uk street-level crime, or practice-bank records.
+  reference table, data.police.uk street-level crime, a file of the corpus from the public
+  record (:mod:`.corpus`: Tilley awards, STAR Fund, Toolkit, HMICFRS, practice bank), or
+  practice-bank records.
 * ``json``: the first row of ``JSON_CONVERTERS`` whose shape matches the document: the
   data.police.uk forces list or force details, or practice records.
 * ``jsonl``: practice records, one a line.
@@ -33,6 +35,7 @@ from practicebank import formats
 
 from .bounded import BoundedStream
 from .conversion import BLANK_NODE_MARKS, BlankNodeSniffer, Conversion, ReadContext
+from .corpus import SOURCES as CORPUS_SOURCES
 from .csv_rows import CsvRows
 from .forces_csv import REQUIRED as FORCE_COLUMNS
 from .forces_csv import convert_forces
@@ -79,6 +82,8 @@ CSV_CONVERTERS: tuple[CsvConverter, ...] = (
         lambda headings: is_street_crime(set(_keys(headings))),
         lambda headings, rows, ctx: convert_street_crime(rows, ctx, _keys(headings)),
     ),
+    # before the practices CSV, whose only required heading (title) they all have
+    *(CsvConverter(source.reader, source.matches, source.convert) for source in CORPUS_SOURCES),
     CsvConverter(
         "practices-csv",
         lambda headings: "title" in map_headings(headings),

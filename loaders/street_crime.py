@@ -1,7 +1,11 @@
 """data.police.uk street-level crime (``YYYY-MM-<force>-street.csv``) aggregated into crime
-counts: RDF Data Cube observations (``pb:CrimeCountObservation``, structure
-``pb:crimeCountStructure``) per force, month and crime category, and with ``--by-lsoa``
-also per LSOA.
+counts: RDF Data Cube observations (``pb:CrimeCountObservation``) per force, month and crime
+category, in the dataset ``id/dataset/crime-counts-force`` (structure
+``pb:forceCrimeCountStructure``), and with ``--by-lsoa`` also per LSOA, in
+``id/dataset/crime-counts-lsoa`` (structure ``pb:lsoaCrimeCountStructure``). Each dataset has
+one structure whose dimensions are all required (RDF Data Cube integrity constraint IC-11),
+so force-level and LSOA-level counts never share one. Every file's graph describes the
+datasets it adds observations to, in the same words.
 
 Row-level records are never stored: crime ids, coordinates, street locations, outcomes and
 context are read only to be counted. The force is the one the crime *falls within* (the
@@ -35,6 +39,12 @@ MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 LSOA = re.compile(r"^[EW]01\d{6}$")
 FILE_NAME = re.compile(r"^\d{4}-\d{2}-(?P<force>[a-z0-9-]+)-street(\.csv)?$")
 DATA_POLICE_UK = URIRef("https://data.police.uk/data/")
+#: The two datasets every street-level file adds to: (IRI, structure, title).
+FORCE_DATASET = (ID["dataset/crime-counts-force"], PB.forceCrimeCountStructure,
+                 "Recorded crime per police force, month and crime category (data.police.uk)")
+LSOA_DATASET = (ID["dataset/crime-counts-lsoa"], PB.lsoaCrimeCountStructure,
+                "Recorded crime per police force, LSOA, month and crime category "
+                "(data.police.uk)")
 
 
 def matches(keys: set[str]) -> bool:
@@ -87,12 +97,13 @@ def convert_street_crime(rows: Iterable[Mapping[str, str]], ctx: ReadContext,
 
     for (key, value), (row, count) in bad.items():
         out.problems.append(_bad_value(ctx.file, column, key, value, row, count))
-    dataset = ID[f"dataset/{ctx.graph_name}"]
     g = out.triples
-    g.add((dataset, RDF.type, QB.DataSet))
-    g.add((dataset, DCTERMS.title, Literal(f"Crime counts ({ctx.graph_name})", lang="en")))
-    g.add((dataset, QB.structure, PB.crimeCountStructure))
-    g.add((dataset, DCTERMS.source, DATA_POLICE_UK))
+    for dataset, structure, title in (FORCE_DATASET, LSOA_DATASET) if ctx.by_lsoa else (
+            FORCE_DATASET,):
+        g.add((dataset, RDF.type, QB.DataSet))
+        g.add((dataset, DCTERMS.title, Literal(title, lang="en")))
+        g.add((dataset, QB.structure, structure))
+        g.add((dataset, DCTERMS.source, DATA_POLICE_UK))
     for (force, month, category, code), count in counts.items():
         parts = [str(force).rsplit("/", 1)[-1], str(category).rsplit("/", 1)[-1], month]
         observation = ID[f"observation/{slugify(ctx.graph_name)}/{'-'.join(parts)}"
@@ -100,7 +111,7 @@ def convert_street_crime(rows: Iterable[Mapping[str, str]], ctx: ReadContext,
         out.add_row(observation, first_row[(force, month, category, code)])
         g.add((observation, RDF.type, PB.CrimeCountObservation))
         g.add((observation, RDF.type, QB.Observation))
-        g.add((observation, QB.dataSet, dataset))
+        g.add((observation, QB.dataSet, (LSOA_DATASET if code else FORCE_DATASET)[0]))
         g.add((observation, PB.force, force))
         g.add((observation, PB.month, Literal(month, datatype=XSD.gYearMonth)))
         g.add((observation, PB.crimeCategory, category))

@@ -19,6 +19,7 @@ from practicebank.loaders.limits import InputRefused, ReadLimits
 from practicebank.loaders.limits import click_options as limit_options
 from practicebank.loaders.limits import from_flags as limits_from_flags
 from practicebank.loaders.load import ensure_demo, input_files, load_file, validate_files_report
+from practicebank.loaders.load import restore as restore_dump
 from practicebank.loaders.readers import InputError, read_file
 from practicebank.settings import click_options as endpoint_settings
 from practicebank.settings import resolve, settings_from_flags
@@ -220,6 +221,35 @@ def load(files, graph, fmt, strict, by_lsoa, engine, report, shacl_report, drop_
         print_report(problems, report, [validation], shacl_report)
         click.echo(f"{path}: not loaded; the store is unchanged.", err=True)
         sys.exit(1)
+
+
+@main.command()
+@click.argument("dump", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@limit_options
+@backend_options
+def restore(dump, store_path, **flags) -> None:
+    """Put a whole-store export (DUMP.nq or DUMP.trig, from `practicebank export`) back
+    into an empty store: every graph under its own name, validated as a load is, and the
+    export's provenance and load history as they were.
+
+    Exit 1 (the store unchanged) when a graph fails validation; exit 2 when the store
+    already holds data or the dump holds graphs that are not practicebank's.
+    """
+    limits = read_limits(flags)
+    with open_store(store_path, flags) as store:
+        after_stopped_loads(store)
+        try:
+            results = restore_dump(store, dump, limits=limits)
+        except ValidationFailed as exc:
+            print_report(exc.problems, "text", [getattr(exc, "validation", None)], None)
+            click.echo(f"{dump}: not restored; the store is unchanged.", err=True)
+            sys.exit(1)
+        except (InputError, ValueError) as exc:
+            raise UsageProblem(str(exc)) from exc
+        for result in results:
+            click.echo(f"graph/{result.graph}: {result.triples} triples", err=True)
+        click.echo(f"{dump}: {len(results)} graph(s) restored, with their provenance and "
+                   "history.", err=True)
 
 
 def describe(path: Path, result) -> str:

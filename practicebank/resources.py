@@ -12,11 +12,17 @@ from rdflib import Graph
 
 @dataclass(frozen=True)
 class Bundle:
-    """One bundled RDF file and the named graph it loads into."""
+    """One bundled file and the named graph it loads into.
+
+    ``format`` names a row of the format table (:mod:`practicebank.formats`): Turtle is
+    staged as it is; anything else (the corpus CSVs) is converted on load by the loaders'
+    reader table, like any file given to ``practicebank load``, so the CSV stays the one
+    source and no converted copy can drift from it."""
 
     graph: str
     package: str
     filename: str
+    format: str = "ttl"
 
     def path(self) -> Traversable:
         return files(self.package).joinpath(self.filename)
@@ -32,9 +38,23 @@ ORGANISATIONS = Bundle("organisations", "practicebank.data", "organisations.ttl"
 SAMPLE = Bundle("sample", "practicebank.data", "sample-practices.ttl")
 EVALUATIONS = Bundle("evaluations", "practicebank.data", "evaluations.ttl")
 
+#: The corpus gathered from the public record (data/corpus/*.csv; the research notes beside
+#: them stay in the repository), one graph per source; converted by practicebank.loaders.corpus.
+CORPUS: tuple[Bundle, ...] = (
+    Bundle("corpus-tilley", "practicebank.data", "corpus/tilley-awards.csv", "csv"),
+    Bundle("corpus-star-fund", "practicebank.data", "corpus/star-fund.csv", "csv"),
+    Bundle("corpus-toolkit", "practicebank.data", "corpus/crime-reduction-toolkit.csv", "csv"),
+    Bundle("corpus-practice-bank", "practicebank.data", "corpus/practice-bank.csv", "csv"),
+    Bundle("corpus-hmicfrs", "practicebank.data", "corpus/hmicfrs-practice.csv", "csv"),
+)
+
+#: Corpus titles that name a practice described under another title, with why (read by the
+#: corpus converters, not loaded as a graph).
+SAME_PRACTICE = Bundle("same-practice", "practicebank.data", "corpus/same-practice.csv", "csv")
+
 #: What ``serve --demo`` loads, in order: the model first, then the data that uses it.
 DEMO_BUNDLES: tuple[Bundle, ...] = (
-    ONTOLOGY, VOCABULARIES, FORCES, ORGANISATIONS, SAMPLE, EVALUATIONS,
+    ONTOLOGY, VOCABULARIES, FORCES, ORGANISATIONS, SAMPLE, EVALUATIONS, *CORPUS,
 )
 
 #: What validation always sees besides the data: the model and the reference data.
@@ -42,10 +62,11 @@ CONTEXT_BUNDLES: tuple[Bundle, ...] = (ONTOLOGY, VOCABULARIES, FORCES, ORGANISAT
 
 
 def bundle_graph(*bundles: Bundle) -> Graph:
-    """Parse bundled Turtle files into one rdflib graph."""
+    """Parse bundled Turtle files into one rdflib graph. Bundles in other formats (the
+    corpus CSVs) are skipped: they are RDF only once the loaders convert them."""
     g = Graph()
     for b in bundles:
-        if b.path().is_file():
+        if b.format == "ttl" and b.path().is_file():
             g.parse(data=b.read_bytes(), format="turtle")
     return g
 

@@ -27,7 +27,7 @@ import pyoxigraph as ox
 from .namespaces import BASE, graph_node
 from .personal import drop_personal_data
 from .problems import Problem
-from .validation import focus_nodes
+from .validation import Describe, focus_nodes
 
 if TYPE_CHECKING:
     from .backend import Store
@@ -257,6 +257,14 @@ def validation_context(store: Store, name: str) -> Outside | None:
         return found
 
     return types
+
+
+def outside_descriptions(store: Store, name: str) -> Describe | None:
+    """What the rest of the store says about IRIs (every graph but ``graph/{name}``), for
+    validating nodes another graph describes; None in a store with no other graph."""
+    if not any(g != graph_node(name) for g in store.named_graphs()):
+        return None
+    return lambda iris: store.descriptions(iris, excluding=name)
 
 
 def difference(store: ox.Store, a: ox.NamedNode, b: ox.NamedNode) -> bytes:

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import pyoxigraph as ox
+
 from .namespaces import graph_node, sparql_prefixes
 
 #: Graphs a load stages in (never context for validation, never a data graph).
@@ -48,6 +50,21 @@ class SparqlReads:
             )
             found += [(row["s"].value, row["t"].value) for row in rows]
         return found
+
+    def descriptions(self, iris: Iterable[str], *, excluding: str | None = None,
+                     chunk: int = 500) -> bytes:
+        """N-Triples of every statement about ``iris`` outside graph ``excluding`` (and the
+        staging graphs): what validation needs of a node another graph describes."""
+        iris = sorted(set(iris))
+        skip = f"FILTER (?g != {graph_node(excluding)})" if excluding else ""
+        out = []
+        for start in range(0, len(iris), chunk):
+            values = " ".join(f"<{iri}>" for iri in iris[start:start + chunk])
+            out.append(self.read(
+                f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g "
+                f'{{ ?s ?p ?o }} {skip} FILTER (!STRSTARTS(STR(?g), "{STAGING_PREFIX}")) }}'
+            ).serialize(format=ox.RdfFormat.N_TRIPLES) or b"")
+        return b"".join(out)
 
     def last_load(self, name: str) -> dict[str, str] | None:
         """The latest committed load of ``graph/{name}``: its activity, end time, source

@@ -149,6 +149,17 @@ def focus_nodes(store: ox.Store, graph: ox.NamedNode, outside: Outside | None = 
     return sorted(found)
 
 
+#: What the rest of the store says about some IRIs, as N-Triples.
+Describe = Callable[[list[str]], bytes]
+
+
+def _object_iris(ntriples: bytes) -> set[str]:
+    if not ntriples:
+        return set()
+    return {t.object.value for t in ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)
+            if isinstance(t.object, ox.NamedNode)}
+
+
 def untyped_subjects(store: ox.Store, graph: ox.NamedNode,
                      among: Iterable[str] | None = None) -> list[str]:
     limit = f"VALUES ?s {{ {_values(among)} }} " if among is not None else ""
@@ -235,10 +246,14 @@ def validate_store(
     workers: int | None = None,
     keep_reports: bool = False,
     progress: Callable[[int], None] | None = None,
+    described: Describe | None = None,
 ) -> Validation:
     """Validate the focus nodes of ``graph`` in ``store`` (all targeted subjects unless
     ``focus`` names some); ``outside`` gives the types the rest of the world states for
-    IRIs the graph mentions, ``extra`` is more N-Triples to validate with."""
+    IRIs the graph mentions, ``extra`` is more N-Triples to validate with. ``described``
+    gives what the rest of the store says about a node: a focus node typed only elsewhere
+    (a graph that adds a link to a practice another graph describes) is validated with its
+    whole description, not with the one link, which alone would lack its title."""
     chosen = engine if isinstance(engine, Engine) else choose(engine)
     if focus is None:
         focus = focus_nodes(store, graph, outside)
@@ -249,10 +264,14 @@ def validate_store(
 
     def run(chunk: list[str]) -> Graph:
         data = neighbourhood(store, graph, chunk) + extra
+        elsewhere = b""
+        if described is not None:
+            typed_elsewhere = untyped_subjects(store, graph, chunk)
+            elsewhere = described(typed_elsewhere) if typed_elsewhere else b""
         if outside is not None:
-            iris = referenced_iris(store, graph, chunk)
-            data += types_ntriples(outside(iris) if iris else {})
-        return chosen.run(data, chunk)
+            iris = set(referenced_iris(store, graph, chunk)) | _object_iris(elsewhere)
+            data += types_ntriples(outside(sorted(iris)) if iris else {})
+        return chosen.run(data + elsewhere, chunk)
 
     threads = 1 if not chosen.parallel else (workers or min(4, os.cpu_count() or 1))
     where = {str(k): v for k, v in (rows or {}).items()}

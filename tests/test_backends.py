@@ -715,7 +715,8 @@ def practice(iri: str) -> bytes:
             f' <http://purl.org/dc/terms/identifier> "{slug}" ;'
             f' <http://purl.org/dc/terms/abstract> "A practice the shapes check."@en ;'
             f" <http://www.w3.org/ns/prov#wasDerivedFrom> <https://example.org/{slug}> ;"
-            f' <{PB}sourceKind> "secondary" .\n').encode()
+            f" <{PB}sourceKind> <https://w3id.org/practicebank/concept/source-kind/secondary>"
+            " .\n").encode()
 
 
 def test_a_write_breaking_the_shapes_is_refused(served: Served, graphs) -> None:

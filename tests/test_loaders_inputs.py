@@ -172,7 +172,8 @@ def test_street_crime_is_aggregated_per_force_month_and_category(disk_store):
     assert "synthetic-0001" not in text and "Synthetic Street" not in text  # no rows kept
     assert ask(disk_store, "?o a <http://purl.org/linked-data/cube#Observation> ; "
                            "<http://purl.org/linked-data/cube#dataSet>/"
-                           "<http://purl.org/linked-data/cube#structure> pb:crimeCountStructure")
+                           "<http://purl.org/linked-data/cube#structure> "
+                           "pb:forceCrimeCountStructure")
 
 
 def test_street_crime_by_lsoa_also_counts_per_lsoa_linked_to_ons(disk_store):

@@ -4,6 +4,7 @@ the converted files are exactly what the converters make from the shared CSVs to
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pyshacl
@@ -93,8 +94,11 @@ def test_observed_site_labels_are_kept_exactly():
         assert label in labels
 
 
-def test_sample_matches_a_fresh_conversion_of_the_shared_csv(practices_csv: Path):
-    _, conversion = read_file(practices_csv, graph_name=SAMPLE.graph)
+def test_sample_matches_a_fresh_conversion_of_the_sample_csv():
+    """data/sample-practices.csv is the shared CSV plus version 2 columns (checked in
+    tests/test_formats_v2.py); the bundled Turtle is its conversion."""
+    sample_csv = Path(__file__).resolve().parents[1] / "data" / "sample-practices.csv"
+    _, conversion = read_file(sample_csv, graph_name=SAMPLE.graph)
     assert_same_graph(conversion.graph, bundle_graph(SAMPLE))
 
 
@@ -112,6 +116,34 @@ def assert_same_graph(actual: Graph, expected: Graph) -> None:
         )
 
 
+CORPUS_DIR = Path(__file__).resolve().parents[1] / "data" / "corpus"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def practices_csv_path(forces_csv: Path) -> Path:
+    return forces_csv.parent / "practices.csv"
+
+
+def practice_keys(sample: Path) -> set[str]:
+    """The practices the demo should hold, worked out from the source files: the sample's
+    titles and the corpus rows' titles, by slug, a corpus row that
+    data/corpus/same-practice.csv names counting as the practice it names."""
+    def rows(path: Path) -> list[dict[str, str]]:
+        with path.open(encoding="utf-8", newline="") as f:
+            return list(csv.DictReader(f))
+
+    same = {_slug(r["title"]): _slug(r["practice_title"])
+            for r in rows(CORPUS_DIR / "same-practice.csv")}
+    keys = {_slug(r["title"]) for r in rows(sample)}
+    for name in ("tilley-awards", "star-fund", "hmicfrs-practice", "practice-bank"):
+        keys |= {same.get(_slug(r["title"]), _slug(r["title"]))
+                 for r in rows(CORPUS_DIR / f"{name}.csv")}
+    return keys
+
+
 def test_demo_counts_practices_forces_and_schemes(demo_store, forces_csv: Path):
     practices = demo_store.count(
         'SELECT DISTINCT ?p WHERE { ?p a pb:Practice '
@@ -121,7 +153,7 @@ def test_demo_counts_practices_forces_and_schemes(demo_store, forces_csv: Path):
         'FILTER STRSTARTS(STR(?f), "https://w3id.org/practicebank/id/force/") }')
     with forces_csv.open(encoding="utf-8") as f:
         assert forces == len(list(csv.DictReader(f))) == 51
-    assert practices == 28
+    assert practices == len(practice_keys(practices_csv_path(forces_csv))) == 99
     rows = demo_store.query(
         "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
         "SELECT ?s (COUNT(?c) AS ?n) WHERE { ?s a skos:ConceptScheme . ?c skos:inScheme ?s } "
@@ -131,9 +163,11 @@ def test_demo_counts_practices_forces_and_schemes(demo_store, forces_csv: Path):
 
 
 def test_every_rated_row_has_an_assessment_linked_to_a_rating_concept(demo_store, practices_csv):
-    with practices_csv.open(encoding="utf-8") as f:
-        rated = {row["title"].strip(): row["does_it_work"] for row in csv.DictReader(f)
-                 if not is_absent(row["does_it_work"])}
+    rated = {}
+    for path in (practices_csv, CORPUS_DIR / "practice-bank.csv"):  # both in the demo
+        with path.open(encoding="utf-8") as f:
+            rated |= {row["title"].strip(): row["does_it_work"] for row in csv.DictReader(f)
+                      if not is_absent(row["does_it_work"])}
     rows = demo_store.query("""
         PREFIX pb: <https://w3id.org/practicebank/def/>
         PREFIX dcterms: <http://purl.org/dc/terms/>
@@ -146,7 +180,7 @@ def test_every_rated_row_has_an_assessment_linked_to_a_rating_concept(demo_store
             FILTER (?scale = <https://w3id.org/practicebank/concept/does-it-work>)
         }""")
     found = {r["title"].value: r["label"].value for r in rows}
-    assert len(rated) == 14
+    assert len(rated) == 14 + 3
     assert found == rated
 
 
