@@ -8,7 +8,8 @@ platform publish changes in): a ``cs:ChangeSet`` whose ``cs:subjectOfChange`` is
 made by the load (``prov:wasGeneratedBy``), dated ``cs:createdDate``, with one
 ``cs:removal`` and one ``cs:addition`` per triple, each an ``rdf:Statement`` (reification,
 so the old triples are described, never asserted: the union of the graphs still says only
-what is true now).
+what is true now). The statements are not typed ``rdf:Statement``: the vocabulary's range
+says so, and the type would be a fifth triple for every triple changed.
 
 A load into a graph that held nothing (its first, or after the graph was dropped) adds the
 whole file; listing it would copy the graph into the provenance, so its changeset says
@@ -34,7 +35,6 @@ from .provenance import LoadRecord, _when, now
 CS = "http://purl.org/vocab/changeset/schema#"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _TYPE = ox.NamedNode(RDF + "type")
-_STATEMENT = ox.NamedNode(RDF + "Statement")
 _SUBJECT, _PREDICATE, _OBJECT = (ox.NamedNode(RDF + p) for p in ("subject", "predicate", "object"))
 _TRUE = ox.Literal("true", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean"))
 
@@ -76,8 +76,7 @@ def _statements(changes: ox.NamedNode, kind: str, ntriples: bytes) -> list[ox.Tr
         return out
     for n, triple in enumerate(ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES), 1):
         statement = ox.NamedNode(f"{changes.value}/{kind}/{n}")
-        out += [ox.Triple(changes, link, statement),
-                ox.Triple(statement, _TYPE, _STATEMENT),
+        out += [ox.Triple(changes, link, statement),  # an rdf:Statement by cs:addition's range
                 ox.Triple(statement, _SUBJECT, triple.subject),
                 ox.Triple(statement, _PREDICATE, triple.predicate),
                 ox.Triple(statement, _OBJECT, triple.object)]

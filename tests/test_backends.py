@@ -349,7 +349,7 @@ def staging_graphs(store: Store) -> list[str]:
         f'"{STAGING_PREFIX}") }}')]
 
 
-def wait_for(what: Callable[[], bool], process: subprocess.Popen, timeout: float = 60) -> bool:
+def wait_for(what: Callable[[], bool], process: subprocess.Popen, timeout: float = 180) -> bool:
     """Poll ``what`` until it holds (True) or the process ended first (False)."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
