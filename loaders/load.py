@@ -164,7 +164,13 @@ def load_file(store: Store, path: Path, options: LoadOptions | None = None,
 
 
 def load_bundle(store: Store, bundle: Bundle, *, validate: bool = True) -> LoadResult:
-    """Load one of the bundled files into its graph, through the same pipeline."""
+    """Load one of the bundled files into its graph, through the same pipeline: Turtle as it
+    is, other bundles (the CSVs) converted by the reader table like any file given to
+    ``load``, so that every bundle loads the same way wherever it is loaded from."""
+    if bundle.format != "ttl":
+        with as_file(bundle.path()) as path:
+            return load_file(store, path, graph=bundle.graph, format=bundle.format,
+                             validate=validate)
     data = bundle.read_bytes()
     record = LoadRecord(graph=bundle.graph, filename=bundle.filename,
                         digest=hashlib.sha256(data).hexdigest(), reader="bundle")
@@ -182,13 +188,8 @@ def ensure_demo(store: Store) -> list[LoadResult]:
     as it is, other bundles (the corpus CSVs) converted like any file given to ``load``."""
     results = []
     for bundle in DEMO_BUNDLES:
-        if store.has_graph(bundle.graph):
-            continue
-        if bundle.format == "ttl":
+        if not store.has_graph(bundle.graph):
             results.append(load_bundle(store, bundle))
-            continue
-        with as_file(bundle.path()) as path:
-            results.append(load_file(store, path, graph=bundle.graph, format=bundle.format))
     return results
 
 

@@ -6,7 +6,8 @@ bytes). Then, by the format's ``reader``:
 
 * ``rdf``: nothing is converted; Oxigraph parses the file's own bytes when it is staged.
 * ``csv``: the first row of ``CSV_CONVERTERS`` whose headings match: the police-forces
-  reference table, data.police.uk street-level crime, a file of the corpus from the public
+  reference table, data.police.uk street-level crime, the organisations' external
+  identifiers (:mod:`.organisation_identifiers`), a file of the corpus from the public
   record (:mod:`.corpus`: Tilley awards, STAR Fund, Toolkit, HMICFRS, practice bank), or
   practice-bank records.
 * ``json``: the first row of ``JSON_CONVERTERS`` whose shape matches the document: the
@@ -42,6 +43,8 @@ from .forces_csv import convert_forces
 from .json_practices import convert_json, convert_json_records, convert_jsonl, is_practice
 from .json_stream import JsonDocument, JsonInputError
 from .limits import DEFAULT_LIMITS, ReadLimits
+from .organisation_identifiers import REQUIRED as IDENTIFIER_COLUMNS
+from .organisation_identifiers import convert_organisation_identifiers
 from .police_api import (
     convert_force_detail,
     convert_forces_list,
@@ -81,6 +84,12 @@ CSV_CONVERTERS: tuple[CsvConverter, ...] = (
         "street-crime-csv",
         lambda headings: is_street_crime(set(_keys(headings))),
         lambda headings, rows, ctx: convert_street_crime(rows, ctx, _keys(headings)),
+    ),
+    CsvConverter(
+        "organisation-identifiers-csv",
+        lambda headings: IDENTIFIER_COLUMNS <= set(_keys(headings)),
+        lambda headings, rows, ctx: convert_organisation_identifiers(
+            rows, file=ctx.file, graph_name=ctx.graph_name),
     ),
     # before the practices CSV, whose only required heading (title) they all have
     *(CsvConverter(source.reader, source.matches, source.convert) for source in CORPUS_SOURCES),

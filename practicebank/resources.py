@@ -48,6 +48,13 @@ CORPUS: tuple[Bundle, ...] = (
     Bundle("corpus-hmicfrs", "practicebank.data", "corpus/hmicfrs-practice.csv", "csv"),
 )
 
+#: External identifiers of the organisations practicebank names (GSS codes, charity and
+#: company numbers, NHS ODS codes, Wikidata items), each with the public page that states it;
+#: converted by practicebank.loaders.organisation_identifiers. After the corpus, which names
+#: most of the organisations.
+ORGANISATION_IDENTIFIERS = Bundle("organisation-identifiers", "practicebank.data",
+                                  "organisation-identifiers.csv", "csv")
+
 #: Corpus titles that name a practice described under another title, with why (read by the
 #: corpus converters, not loaded as a graph).
 SAME_PRACTICE = Bundle("same-practice", "practicebank.data", "corpus/same-practice.csv", "csv")
@@ -55,6 +62,7 @@ SAME_PRACTICE = Bundle("same-practice", "practicebank.data", "corpus/same-practi
 #: What ``serve --demo`` loads, in order: the model first, then the data that uses it.
 DEMO_BUNDLES: tuple[Bundle, ...] = (
     ONTOLOGY, VOCABULARIES, FORCES, ORGANISATIONS, SAMPLE, EVALUATIONS, *CORPUS,
+    ORGANISATION_IDENTIFIERS,
 )
 
 #: What validation always sees besides the data: the model and the reference data.
