@@ -70,6 +70,11 @@ ERROR_BODY_LIMIT = 64 << 10
 CHUNK = 64 << 10
 
 Body = bytes | bytearray | memoryview | IO[bytes] | Iterable[bytes] | None
+#: A server that rolled an update back to break a deadlock (Virtuoso: SQL state 40001,
+#: "SR172: Transaction deadlocked", e.g. against an update a killed writer left running) has
+#: changed nothing, and the update may simply be sent again, after these pauses (seconds).
+DEADLOCK = re.compile(r"deadlock|\b40001\b|SR172", re.IGNORECASE)
+DEADLOCK_PAUSES = (0.5, 2.0, 5.0)
 
 
 class RemoteError(RuntimeError):
@@ -248,9 +253,20 @@ class SparqlClient:
         params = [("using-graph-uri", g) for g in using_graphs]
         params += [("using-named-graph-uri", g) for g in using_named_graphs]
         url = _with_params(self.update_url, params)
-        return self._request("POST", url, deadline, body=sparql.encode("utf-8"), headers={
-            "Content-Type": "application/sparql-update; charset=utf-8",
-            "Accept": "*/*"})
+        pauses = iter(DEADLOCK_PAUSES)
+        while True:
+            try:
+                return self._request("POST", url, deadline, body=sparql.encode("utf-8"),
+                                     headers={"Content-Type": "application/sparql-update; "
+                                              "charset=utf-8", "Accept": "*/*"})
+            except RemoteError as error:
+                pause = next(pauses, None)
+                if pause is None or not DEADLOCK.search(error.message) or (
+                        deadline.remaining() <= pause):
+                    raise
+                log.info("the server chose this update as a deadlock's victim; again in %g s",
+                         pause)
+                time.sleep(pause)
 
     def graph_get(self, graph: str | None, *, accept: str = NTRIPLES,
                   timeout: float | None = None, sink: IO[bytes] | None = None

@@ -32,6 +32,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import uuid
@@ -92,8 +93,14 @@ class Target:
         return result
 
     def start(self, *args: str) -> subprocess.Popen:
-        return subprocess.Popen(self.command(*args), env=self.environment(),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        """The command, running; its stderr is kept in a temporary file (``errors``) to show
+        when it fails."""
+        errors = tempfile.TemporaryFile()
+        process = subprocess.Popen(self.command(*args), env=self.environment(),
+                                   stdout=subprocess.DEVNULL, stderr=errors)
+        process.errors = errors  # type: ignore[attr-defined]
+        return process
+
 
     @contextmanager
     def store(self) -> Iterator[Store]:
@@ -103,6 +110,12 @@ class Target:
         finally:
             store.close()
 
+
+def stderr_of(process: subprocess.Popen) -> str:
+    """What a process ``Target.start`` started wrote to stderr (its file is closed)."""
+    with process.errors as errors:  # type: ignore[attr-defined]
+        errors.seek(0)
+        return errors.read().decode(errors="replace")[-3000:]
 
 def remote_target(backend: Backend) -> Target:
     flags = ["--backend", "sparql", "--backend-query-url", backend.query_url,
@@ -394,7 +407,8 @@ def test_sigkill_during_a_load_is_all_or_nothing(target: Target, tmp_path: Path)
             if process.poll() is None:
                 process.kill()
                 process.wait()
-        assert returned in (-signal.SIGKILL, 0), f"the load failed ({returned}) at {moment}"
+            said = stderr_of(process)
+        assert returned in (-signal.SIGKILL, 0), f"load failed ({returned}) at {moment}:\n{said}"
         with target.store() as store:  # the embedded store recovers as it opens
             held = triples_of(store, name)
             assert held in (content["small"], content["big"]), (
@@ -451,7 +465,8 @@ def test_sigkill_during_a_fill_leaves_the_graph_whole_or_empty(target: Target,
             if process.poll() is None:
                 process.kill()
                 process.wait()
-        assert returned in (-signal.SIGKILL, 0), f"the load failed ({returned}) at {moment}"
+            said = stderr_of(process)
+        assert returned in (-signal.SIGKILL, 0), f"load failed ({returned}) at {moment}:\n{said}"
         with target.store() as store:
             if isinstance(store, RemoteStore):
                 store.tidy()

@@ -874,3 +874,60 @@ def test_digest_answers_the_rfc_example() -> None:
                                   "Circle of Life", 1, cnonce=cnonce)
     assert 'response="8ca523f5e9506fed4657c9700eebdbec"' in header
     assert "nc=00000001" in header and "qop=auth" in header
+
+
+class _Deadlocking(http.server.BaseHTTPRequestHandler):
+    """An update endpoint that answers the first ``refusals`` updates as Virtuoso does a
+    deadlock's victim (500, SQL state 40001), then accepts; any other update is refused
+    with another error."""
+
+    refusals = 2
+    seen: list[str] = []
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+        self.seen.append(body)
+        if "broken" in body:
+            self._answer(400, "Virtuoso 37000 Error SP030: SPARQL compiler: syntax error")
+        elif len(self.seen) <= self.refusals:
+            self._answer(500, "Virtuoso 40001 Error SR172: Transaction deadlocked")
+        else:
+            self._answer(200, "done")
+
+    def _answer(self, status: int, text: str) -> None:
+        data = text.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_an_update_chosen_as_a_deadlock_victim_is_sent_again(monkeypatch) -> None:
+    """A server that rolls an update back to break a deadlock changed nothing: the client
+    sends it again after a pause (Virtuoso does this to a load that meets an update a killed
+    writer left running); other errors are not retried."""
+    monkeypatch.setattr("practicebank.sparql_client.DEADLOCK_PAUSES", (0.01, 0.01, 0.01))
+    handler = type("Handler", (_Deadlocking,), {"seen": []})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/update"
+    try:
+        client = SparqlClient(url, url)
+        client.update("INSERT DATA { <urn:x:s> <urn:x:p> 1 }")
+        assert len(handler.seen) == 3  # two deadlocks, then done
+        with pytest.raises(RemoteError, match="syntax error"):
+            client.update("broken")
+        assert len(handler.seen) == 4  # not retried
+        handler.seen.clear()
+        handler.refusals = 10
+        with pytest.raises(RemoteError, match="deadlocked"):
+            client.update("INSERT DATA { <urn:x:s> <urn:x:p> 2 }")
+        assert len(handler.seen) == 4  # the first try and three more, then given up
+        client.close()
+    finally:
+        server.shutdown()
+        server.server_close()
