@@ -70,11 +70,14 @@ ERROR_BODY_LIMIT = 64 << 10
 CHUNK = 64 << 10
 
 Body = bytes | bytearray | memoryview | IO[bytes] | Iterable[bytes] | None
-#: A server that rolled an update back to break a deadlock (Virtuoso: SQL state 40001,
-#: "SR172: Transaction deadlocked", e.g. against an update a killed writer left running) has
-#: changed nothing, and the update may simply be sent again, after these pauses (seconds).
-DEADLOCK = re.compile(r"deadlock|\b40001\b|SR172", re.IGNORECASE)
-DEADLOCK_PAUSES = (0.5, 2.0, 5.0)
+#: A server that rolled an update back because it waited too long for, or deadlocked on,
+#: another transaction's locks (Virtuoso: "SR172: Transaction deadlocked", SQL state 40001,
+#: and "SR171: Transaction timed out", S1T00; seen when a load meets the update a killed
+#: writer left running on the server) has changed nothing: the update is sent again after
+#: these pauses (seconds), within its deadline.
+DEADLOCK = re.compile(r"deadlock|\b40001\b|SR172|SR171|transaction timed out",
+                      re.IGNORECASE)
+DEADLOCK_PAUSES = (1.0, 3.0, 10.0, 20.0)
 
 
 class RemoteError(RuntimeError):

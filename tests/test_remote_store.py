@@ -43,6 +43,7 @@ from practicebank.remote_store import (
     staging_writer_ended,
 )
 from practicebank.sparql_client import (
+    DEADLOCK,
     AuthenticationError,
     RemoteError,
     RemoteTimeout,
@@ -911,6 +912,7 @@ def test_an_update_chosen_as_a_deadlock_victim_is_sent_again(monkeypatch) -> Non
     sends it again after a pause (Virtuoso does this to a load that meets an update a killed
     writer left running); other errors are not retried."""
     monkeypatch.setattr("practicebank.sparql_client.DEADLOCK_PAUSES", (0.01, 0.01, 0.01))
+    assert DEADLOCK.search("Virtuoso S1T00 Error SR171: Transaction timed out")
     handler = type("Handler", (_Deadlocking,), {"seen": []})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
