@@ -49,6 +49,7 @@ from .practice_money import add_cost
 from .practice_notes import add_note_facts
 from .practice_ratings import add_ratings
 from .practice_recognitions import add_recognitions, recognition_classes
+from .practice_resources import add_resources
 
 #: Our field -> the headings it may have in a file (compared after ``heading_key``).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -82,6 +83,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "cost_gbp": ("cost_gbp",),
     "cost_covers": ("cost_covers",),
     "cost_period": ("cost_period",),
+    "resources": ("resources", "resources_used"),
     "tilley_year": ("tilley_year",),
     "tilley_category": ("tilley_category",),
     "tilley_outcome": ("tilley_outcome",),
@@ -257,6 +259,7 @@ class PracticeConverter:
             if not is_absent(v.get(fieldname)):
                 add_practice_date(file, n, practice, prop, fieldname, v[fieldname])
         add_cost(file, n, practice, v)
+        add_resources(file, n, practice, v)
         self.links.collect(n, practice, v)
 
     def source_urls(self, n: int, cell: str | None) -> list[str]:

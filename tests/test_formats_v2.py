@@ -502,3 +502,39 @@ def test_the_sample_csv_is_the_shared_csv_plus_version_2_columns(practices_csv):
     for a, b in zip(shared, ours, strict=True):
         assert {k: v for k, v in b.items() if k in a} == a
         assert set(b) - set(a) == {"same_intervention_as"}
+
+
+def test_resources_are_quantities_with_their_units(tmp_path: Path) -> None:
+    """``resources``: each "number unit" part a schema:QuantitativeValue (a CSV cell split
+    on ";", a JSON array item by item); a part without a number is reported, not kept; the
+    result passes the shapes in a real store."""
+    path = tmp_path / "resources.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["title", "source_url", "resources"])
+        writer.writerow(["Resourced practice", "https://example.org/p",
+                         "2 officers; 1,500 leaflets; 0.5 FTE analyst; some volunteers"])
+    _, conversion = read_file(path)
+    g = conversion.graph
+    practice = ident("practice/resourced-practice")
+    expected = {("2", "officers"), ("1500", "leaflets"), ("0.5", "FTE analyst")}
+    nodes = set(g.objects(practice, pb("resource")))
+    assert {(str(g.value(n, sc("value"))), str(g.value(n, sc("unitText")))) for n in nodes} \
+        == expected
+    assert all((n, RDF.type, sc("QuantitativeValue")) in g for n in nodes)
+    assert all(g.value(n, sc("value")).datatype == XSD.decimal for n in nodes)
+    assert [p.value for p in conversion.problems if p.column == "resources"] == [
+        "some volunteers"]
+    json_path = tmp_path / "resources.json"
+    json_path.write_text(json.dumps([{"title": "Resourced practice",
+                                      "source_url": "https://example.org/p",
+                                      "resources": ["2 officers", "1,500 leaflets"]}]),
+                         encoding="utf-8")
+    _, from_json = read_file(json_path)
+    assert len(set(from_json.graph.objects(practice, pb("resource")))) == 2
+    from practicebank.store import PracticeStore
+
+    with PracticeStore() as store:
+        result = load_file(store, path, graph="resources")
+        assert not [p for p in result.problems if p.is_error]
+        assert store.graph_size("resources") > 0

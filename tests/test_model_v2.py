@@ -105,6 +105,7 @@ NEW_FIXTURES = [
     "participation-role-off-scheme", "practice-adapted-from-itself",
     "practice-intervention-type-off-scheme", "practice-lead-without-shortcut",
     "practice-replicates-a-non-practice", "practice-source-kind-as-text", "report-no-title",
+    "resource-negative-quantity", "resource-without-unit",
     "report-programme-off-scheme", "report-url-as-text", "star-fund-amount-bare-number",
     "star-fund-round-as-text", "tilley-category-as-text", "tilley-outcome-off-scheme",
     "tilley-year-not-a-gyear",
