@@ -111,6 +111,16 @@ EMMIE_DIMENSIONS: tuple[tuple[str, str], ...] = (
     ("economic-cost", "economic_cost"),
 )
 
+#: EMMIE dimension -> the CSV column of our one-sentence summary of what the Toolkit found
+#: for it (blank where the stored page did not show that dimension's text).
+EMMIE_SUMMARIES: dict[str, str] = {
+    "effect": "effect_summary",
+    "mechanism": "mechanism_summary",
+    "moderators": "moderators_summary",
+    "implementation": "implementation_summary",
+    "economic-cost": "economic_cost_summary",
+}
+
 #: Inspection programme cells ("PEEL spotlight", "PEEL 2021/22") -> inspection-programme
 #: concept; the first pattern that matches wins, so a PEEL spotlight is a spotlight.
 INSPECTION_PROGRAMMES: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -499,7 +509,8 @@ def convert_star_fund(rows: Iterable[Mapping[str, str | None]], *, file: str,
 
 def toolkit_row(w: CorpusWriter, n: int, row: Row) -> None:
     """The Toolkit's assessment of an intervention type: its effect on the emmie-effect
-    scale, and the quality of evidence for each of the five EMMIE dimensions."""
+    scale, and the quality of evidence for each of the five EMMIE dimensions, each with our
+    summary of the Toolkit's finding where the row gives one."""
     slug = row.get("slug") or slugify(row.get("title", ""))
     effect = row.get("effect", "")
     value = find(TOOLKIT_EFFECTS, effect)
@@ -535,6 +546,8 @@ def toolkit_row(w: CorpusWriter, n: int, row: Row) -> None:
         if cell := clean(row.get(column, "")):  # "0 (icon empty)" is a score of 0
             if quality := w.lookup(n, EVIDENCE_QUALITY, cell, column, "quality of evidence"):
                 g.add((rating, PB.evidenceQuality, concept("evidence-quality", quality)))
+        if text := row.get(EMMIE_SUMMARIES[dimension]):
+            g.add((rating, DCTERMS.description, Literal(text, lang="en")))
 
 
 def convert_toolkit(rows: Iterable[Mapping[str, str | None]], *, file: str,

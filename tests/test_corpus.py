@@ -273,6 +273,27 @@ def test_toolkit_assessments_have_an_effect_and_five_emmie_ratings():
     assert g.value(cctv_cost, PB.evidenceQuality) == c("evidence-quality/no-information")
 
 
+def test_toolkit_emmie_ratings_carry_exactly_the_summary_their_row_gives():
+    """Each dimension's summary cell becomes that EMMIERating's one English description;
+    a blank cell gives none."""
+    g = g_of("corpus-toolkit")
+    columns = {"effect": "effect_summary", "mechanism": "mechanism_summary",
+               "moderators": "moderators_summary", "implementation": "implementation_summary",
+               "economic-cost": "economic_cost_summary"}
+    with (CORPUS_DIR / "crime-reduction-toolkit.csv").open(encoding="utf-8", newline="") as f:
+        table = list(csv.DictReader(f))
+    assert set(columns.values()) <= set(table[0])
+    described = 0
+    for row in table:
+        for dimension, column in columns.items():
+            rating = ID[f"assessment/toolkit/{row['slug']}/{dimension}"]
+            text = row[column].strip()
+            expected = [Literal(text, lang="en")] if text else []
+            assert list(g.objects(rating, DCTERMS.description)) == expected, (row["slug"], column)
+            described += bool(text)
+    assert described > 0
+
+
 def test_hmicfrs_mentions_point_at_their_reports_with_dates_as_precise_as_given():
     g = g_of("corpus-hmicfrs")
     mentions = set(g.subjects(RDF.type, PB.HMICFRSInspectionMention))
