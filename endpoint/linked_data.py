@@ -1,0 +1,343 @@
+"""Every IRI under the public base dereferences here, at the same path: linked data.
+
+The IRIs (``id/…``, ``def/…``, ``concept/…``, ``graph/…``) name things: practices, forces,
+concepts, terms, graphs. Following the W3C note "Cool URIs for the Semantic Web" for slash
+IRIs, a GET of the thing's IRI answers **303 See Other** to a document about it, chosen by
+content negotiation (``Accept`` with q-values; ``Vary: Accept``); each document has its own
+URL, the IRI plus an extension (``.html``, ``.ttl``, ``.jsonld``, ``.nt``, ``.rdf``, ``.json``;
+``.trig`` and ``.nq`` for a graph's contents), which can be linked, bookmarked and cached. A
+document names the others in ``Link: <…>; rel="alternate"`` headers and the thing it is about
+in ``Link: <…>; rel="describes"``; it carries ``Content-Location``, an ``ETag`` and
+``Last-Modified`` (a conditional GET gets 304), and reads are open to every origin (CORS).
+
+An IRI the store knows nothing about gets 404 in the format asked for (an HTML page, a
+Turtle comment, a JSON error), never a 500. What a description holds is
+:mod:`.descriptions`'; how it is shown to people, :mod:`.resource_pages`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, abort, redirect, render_template, request
+
+from practicebank.formats import Format, by_name
+from practicebank.remote_store import RemoteStore
+
+from . import resource_pages
+from .compact_json import CONTEXT_PATH, compact, context_document
+from .descriptions import IndexSource, LinkedCache, Source, SparqlSource, describe
+from .negotiation import choose_format
+from .runtime import get_runtime
+from .site_links import local_root, public_base
+
+bp = Blueprint("linked_data", __name__)
+
+#: The compact JSON of a resource (:mod:`.compact_json`): plain JSON for web developers.
+COMPACT_JSON = Format("json", "application/json", "compact", (), (".json",))
+#: The areas of the IRI space that are served here.
+AREAS = ("id", "def", "concept", "graph")
+
+
+@dataclass(frozen=True)
+class Document:
+    """One kind of document about a resource: its extension and format."""
+
+    extension: str
+    format: Format
+    contents: bool = False  # a graph's contents (TriG, N-Quads), not its description
+
+
+DOCUMENTS: tuple[Document, ...] = (
+    Document("html", by_name("html")),
+    Document("ttl", by_name("ttl")),
+    Document("jsonld", by_name("jsonld")),
+    Document("nt", by_name("nt")),
+    Document("rdf", by_name("rdfxml")),
+    Document("json", COMPACT_JSON),
+    Document("trig", by_name("trig"), contents=True),
+    Document("nq", by_name("nq"), contents=True),
+)
+BY_EXTENSION = {d.extension: d for d in DOCUMENTS}
+#: Turtle prefixes in descriptions.
+PREFIXES = {
+    "pb": "https://w3id.org/practicebank/def/",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "schema": "https://schema.org/",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "org": "http://www.w3.org/ns/org#",
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "void": "http://rdfs.org/ns/void#",
+}
+#: Labels and types of linked resources, per committed state (see LinkedCache).
+LINKED = LinkedCache()
+#: Deepest page of incoming links offered (each page re-reads the ones before it).
+MAX_INCOMING_PAGE = 200
+
+
+def documents_for(path: str) -> tuple[Document, ...]:
+    """The documents a resource at ``path`` has: a graph's contents only for ``graph/``."""
+    if path.startswith("graph/"):
+        return DOCUMENTS
+    return tuple(d for d in DOCUMENTS if not d.contents)
+
+
+def split_extension(path: str) -> tuple[str, Document | None]:
+    """``id/practice/x.ttl`` -> (``id/practice/x``, the Turtle document)."""
+    stem, dot, extension = path.rpartition(".")
+    if dot and "/" not in extension and extension in BY_EXTENSION:
+        return stem, BY_EXTENSION[extension]
+    return path, None
+
+
+def ontology_docs():
+    """The ontology documentation module (imported on first use: it parses the ontology)."""
+    from . import ontology_docs as module
+
+    return module
+
+
+def source() -> Source:
+    """Where descriptions are read: the committed snapshot, the in-memory store, or the
+    remote server."""
+    runtime = get_runtime()
+    if isinstance(runtime.store, RemoteStore):
+        return SparqlSource(runtime.store)
+    view = runtime.committed_view()
+    cache = LINKED.for_version((id(runtime), runtime.freshness.tag))
+    return IndexSource(view if view is not None else runtime.store.view(), cache)
+
+
+@bp.get("/id/<path:rest>")
+def thing_id(rest: str) -> Response:
+    return dereference("id/" + rest)
+
+
+@bp.get("/concept/<path:rest>")
+def thing_concept(rest: str) -> Response:
+    return dereference("concept/" + rest)
+
+
+@bp.get("/graph/<path:rest>")
+def thing_graph(rest: str) -> Response:
+    return dereference("graph/" + rest)
+
+
+@bp.get("/def/<path:rest>")
+def thing_def(rest: str) -> Response:
+    return dereference("def/" + rest)
+
+
+@bp.get("/def")
+@bp.get("/def.<extension>")
+def ontology(extension: str | None = None) -> Response:
+    return dereference("def" + (f".{extension}" if extension else ""))
+
+
+@bp.get("/def/")
+def ontology_page() -> Response:
+    """The ontology's documentation (the namespace document)."""
+    return html_document("def/", ontology_docs().render_ontology(), public_base() + "def")
+
+
+@bp.get("/concept/")
+def vocabularies_page() -> Response:
+    """The index of the concept schemes."""
+    return html_document("concept/", ontology_docs().render_vocabularies(), None)
+
+
+@bp.get(CONTEXT_PATH)
+def json_context() -> Response:
+    """The JSON-LD context of the compact JSON form, at a stable URL."""
+    response = Response(json.dumps(context_document(), indent=1),
+                        content_type="application/ld+json")
+    return finish(response, request.path)
+
+
+def dereference(path: str) -> Response:
+    """Answer a GET of ``path``: 303 for a thing, the document for a document URL."""
+    if not valid_path(path):
+        abort(404)
+    stem, document = split_extension(path)
+    if stem.endswith("/") and document is None:
+        return resource_pages.listing(stem)
+    version_doc = versioned_ontology(stem)
+    if version_doc is not None and document is None:
+        return redirect_to(stem, choose_document(stem))
+    iri = public_base() + stem
+    if document is None:
+        document = choose_document(stem)
+        if not exists(iri):
+            return not_found(stem, iri, document)
+        return redirect_to(stem, document)
+    if document not in documents_for(stem):
+        abort(404)
+    return answer(stem, iri, document)
+
+
+#: Characters that cannot appear in an IRI (RFC 3987): such a path names nothing here.
+NOT_IN_IRI = frozenset(' <>"{}|^`\\') | frozenset(chr(c) for c in range(0x21))
+
+
+def valid_path(path: str) -> bool:
+    """Whether ``path`` can be part of an IRI (and so of one of ours)."""
+    return len(path) <= 2000 and not any(ch in NOT_IN_IRI for ch in path)
+
+
+def versioned_ontology(stem: str) -> str | None:
+    """The version named by ``def`` or ``def/{version}`` (None for anything else)."""
+    if stem == "def":
+        return "current"
+    if stem.startswith("def/") and stem.count("/") == 1 and stem[4:5].isdigit():
+        return stem[4:]
+    return None
+
+
+def choose_document(path: str) -> Document:
+    """The document ``Accept`` prefers among the resource's (HTML when it does not say)."""
+    documents = documents_for(path)
+    fmt = choose_format([d.format for d in documents], accept=request.accept_mimetypes)
+    return next(d for d in documents if d.format == fmt)
+
+
+def redirect_to(stem: str, document: Document) -> Response:
+    """303 See Other from a thing to the document negotiated for it."""
+    response = redirect(f"{local_root()}{stem}.{document.extension}", code=303)
+    response.headers["Vary"] = "Accept"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Link"] = alternates(stem, None)
+    return response
+
+
+def exists(iri: str) -> bool:
+    node = ox.NamedNode(iri)
+    src = source()
+    if src.quads(node, None, None, 1) or src.quads(None, None, node, 1):
+        return True
+    return iri.startswith(public_base() + "def/") and ontology_docs().is_term(iri)
+
+
+def answer(stem: str, iri: str, document: Document) -> Response:
+    """The document about ``iri`` in ``document``'s format."""
+    if stem == "def" or versioned_ontology(stem):
+        return ontology_document(stem, document)
+    if document.contents:
+        return graph_contents(stem, iri, document)
+    page = request.args.get("incoming", "0")
+    page_number = int(page) if page.isdigit() and int(page) <= MAX_INCOMING_PAGE else 0
+    description = describe(source(), iri, incoming_page=page_number)
+    if not description.exists and not (stem.startswith("def/")
+                                       and ontology_docs().is_term(iri)):
+        return not_found(stem, iri, document)
+    fmt = document.format
+    if fmt.kind == "html":
+        body = (ontology_docs().render_term(iri) if stem.startswith("def/") else None) \
+            or resource_pages.render(description, stem, alternates_for(stem))
+        return finish(Response(body, content_type=fmt.content_type), stem, document)
+    if fmt.kind == "compact":
+        body = json.dumps(compact(description, local_root() + CONTEXT_PATH.lstrip("/")),
+                          ensure_ascii=False, indent=1)
+        return finish(Response(body, content_type=fmt.content_type), stem, document)
+    return finish(Response(serialize(list(description.graph()), fmt),
+                           content_type=fmt.content_type), stem, document)
+
+
+def ontology_document(stem: str, document: Document) -> Response:
+    """The ontology itself: documentation in HTML, the whole ontology graph in RDF."""
+    version = versioned_ontology(stem)
+    if version != "current" and version not in ontology_docs().ontology_versions():
+        return not_found(stem, public_base() + stem, document)
+    if document.format.kind == "html":
+        body = ontology_docs().render_ontology(None if version == "current" else version)
+        return finish(Response(body, content_type=document.format.content_type), stem, document)
+    if document.contents or document.format.kind == "compact":
+        abort(404)
+    triples = ontology_triples(ox.NamedNode(public_base() + "graph/ontology"))
+    return finish(Response(serialize(triples, document.format),
+                           content_type=document.format.content_type), stem, document)
+
+
+def ontology_triples(graph: ox.NamedNode) -> list[ox.Triple]:
+    """The ontology graph's triples (about a thousand), read from the store."""
+    store = get_runtime().store
+    return [ox.Triple(q.subject, q.predicate, q.object) for q in store.quads_of(graph)]
+
+
+def graph_contents(stem: str, iri: str, document: Document) -> Response:
+    """A named graph's triples, as TriG or N-Quads (the Graph Store Protocol's GET, at the
+    graph's own IRI)."""
+    store = get_runtime().store
+    graph = ox.NamedNode(iri)
+    if not store.contains_named_graph(graph):
+        return not_found(stem, iri, document)
+    quads = list(store.quads_of(graph))
+    out = io.BytesIO()
+    ox.serialize(quads, out, document.format.rdf_format, prefixes=PREFIXES)
+    return finish(Response(out.getvalue(), content_type=document.format.content_type),
+                  stem, document)
+
+
+def serialize(triples: list[ox.Triple], fmt: Format) -> bytes:
+    out = io.BytesIO()
+    prefixes = PREFIXES if fmt.name in ("ttl", "trig", "rdfxml") else None
+    if fmt.name == "jsonld":
+        prefixes = PREFIXES
+    ox.serialize(triples, out, fmt.rdf_format, prefixes=prefixes)
+    return out.getvalue()
+
+
+def html_document(stem: str, body: str, canonical: str | None) -> Response:
+    return finish(Response(body, content_type="text/html; charset=utf-8"), stem, None)
+
+
+def alternates_for(stem: str) -> list[tuple[str, Document]]:
+    """(URL on this server, document) of every document about ``stem``."""
+    return [(f"{local_root()}{stem}.{d.extension}", d) for d in documents_for(stem)]
+
+
+def alternates(stem: str, current: Document | None) -> str:
+    """The ``Link`` header: the thing described and every other document about it."""
+    links = [f'<{public_base()}{stem}>; rel="describes"'] if current else []
+    links += [f'<{url}>; rel="alternate"; type="{d.format.media_type}"'
+              for url, d in alternates_for(stem) if d != current]
+    return ", ".join(links)
+
+
+def finish(response: Response, stem: str, document: Document | None = None) -> Response:
+    """Headers every document carries: validators, alternates, CORS, caching."""
+    freshness = get_runtime().freshness
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = "Link, ETag, Content-Location"
+    if document is not None:
+        response.headers["Content-Location"] = f"{local_root()}{stem}.{document.extension}"
+        response.headers["Link"] = alternates(stem, document)
+    response.headers["Cache-Control"] = "public, max-age=60"
+    response.set_etag(f"{freshness.tag}-{document.extension if document else 'page'}")
+    response.last_modified = freshness.last_modified
+    return response.make_conditional(request)
+
+
+def not_found(stem: str, iri: str, document: Document) -> Response:
+    """404 in the format asked for."""
+    fmt = document.format
+    if fmt.kind == "html":
+        body = render_template("not_found.html", iri=iri, stem=stem)
+    elif fmt.kind == "compact":
+        body = json.dumps({"error": "not_found",
+                           "message": f"Nothing is known about {iri} here."})
+    elif fmt.name in ("ttl", "nt", "nq", "trig"):
+        body = f"# Nothing is known about <{iri}> here.\n"
+    else:
+        body = serialize([], fmt)
+    response = Response(body, status=404, content_type=fmt.content_type)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Vary"] = "Accept"
+    return response

@@ -1,0 +1,65 @@
+"""Links from pages to resources: public IRIs, or this server when it is not the public base.
+
+The data's IRIs live under one public base (``https://w3id.org/practicebank/`` by default,
+the ``public_base`` setting), which w3id.org redirects to a deployment. A server reached
+under another host (localhost, a staging host, a mirror) answers the same paths, so links in
+its pages and HTML results point at itself: a user can click through without leaving it.
+``<link rel="canonical">`` and the data itself always carry the public IRI.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g, has_request_context, request
+
+
+def public_base() -> str:
+    """The configured public base, always ending in ``/``."""
+    base = current_app.config.get("PUBLIC_BASE") or "https://w3id.org/practicebank/"
+    return base if base.endswith("/") else base + "/"
+
+
+def local_root() -> str:
+    """The root of this server as the client reached it (``http://127.0.0.1:7878/``)."""
+    if not has_request_context():
+        return public_base()
+    return request.host_url.rstrip("/") + request.script_root + "/"
+
+
+def is_public_host() -> bool:
+    """True when the request came in under the public base itself."""
+    return local_root() == public_base()
+
+
+def _rewrite() -> tuple[str, str | None]:
+    """(public base, this server's root or None when it is the public base), worked out
+    once per request: a page asks for hundreds of links."""
+    if has_request_context():
+        cached = g.get("_site_links")
+        if cached is None:
+            base, root = public_base(), local_root()
+            cached = g._site_links = (base, None if root == base else root)
+        return cached
+    return public_base(), None
+
+
+def link_for(iri: str) -> str:
+    """Where a page should link for ``iri``: on this server if it is one of ours."""
+    base, root = _rewrite()
+    if root is not None and iri.startswith(base):
+        return root + iri[len(base):]
+    return iri
+
+
+def site_link(path: str) -> str:
+    """A link to ``path`` (under the base, e.g. ``id/practice/``) on this server."""
+    return local_root() + path.lstrip("/")
+
+
+def public_iri(path: str) -> str:
+    """The public IRI of ``path`` on this server (``id/practice/x`` -> ``https://…/x``)."""
+    return public_base() + path.lstrip("/")
+
+
+def init_app(app: Flask) -> None:
+    """``link_for``, ``site_link`` and ``public_iri`` in every template."""
+    app.jinja_env.globals.update(link_for=link_for, site_link=site_link, public_iri=public_iri)
