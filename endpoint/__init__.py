@@ -19,13 +19,18 @@ from practicebank import settings
 from practicebank.store import default_store_path
 
 from . import (
+    dataset,
     db,
+    discovery,
+    dumps,
     errors,
     graph_store,
+    linked_data,
     metrics,
     pages,
     protocol,
     security_headers,
+    site_links,
     update,
 )
 from .bodies import BodyGuard
@@ -67,10 +72,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     metrics.init_app(app)
     security_headers.init_app(app)
+    site_links.init_app(app)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(dataset.bp)
     app.register_blueprint(protocol.bp)
     app.register_blueprint(update.bp)
     app.register_blueprint(graph_store.bp)
+    app.register_blueprint(dumps.bp)
+    app.register_blueprint(linked_data.bp)
+    app.register_blueprint(discovery.bp)
     # Flask reads bodies through the guard: under a deadline, a cap and a bounded number of
     # readers. The fast lane, in front, takes only GETs and never reads a body.
     app.wsgi_app = BodyGuard(app, app.wsgi_app)

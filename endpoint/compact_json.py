@@ -17,6 +17,7 @@ gets the same triples back (a test checks it).
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from importlib.resources import files
 
@@ -116,6 +117,12 @@ def context_document() -> dict:
     # Types are written by local name: they need the vocabulary to expand.
     context["@vocab"] = PB
     return {"@context": context}
+
+
+@lru_cache(maxsize=1)
+def context_text() -> str:
+    """The context as served (it only changes with the ontology file)."""
+    return json.dumps(context_document(), indent=1)
 
 
 def key_for(iri: str) -> str:

@@ -208,40 +208,70 @@ def describe(source: Source, iri: str, *, incoming_page: int = 0,
             if len(quads) > room:
                 truncated, quads = True, quads[:room]
             for q in quads:
-                triples.setdefault(ox.Triple(q.subject, q.predicate, q.object),
-                                   set()).add(q.graph_name)
-                if isinstance(q.object, ox.BlankNode) and q.object not in seen:
-                    seen.add(q.object)
-                    next_frontier.append(q.object)
+                triple = q.triple
+                graphs = triples.get(triple)
+                if graphs is None:
+                    triples[triple] = {q.graph_name}
+                else:
+                    graphs.add(q.graph_name)
+                obj = triple.object
+                if type(obj) is ox.BlankNode and obj not in seen:
+                    seen.add(obj)
+                    next_frontier.append(obj)
         if not next_frontier or truncated:
             truncated = truncated or bool(next_frontier)
             break
         frontier = next_frontier
 
     start = incoming_page * page_size
-    incoming_quads = source.quads(None, None, subject, start + page_size + 1 + 64)
-    incoming_pairs = list(dict.fromkeys((q.subject, q.predicate) for q in incoming_quads))
+    incoming_pairs = read_incoming(source, subject, start + page_size + 1)
     page = incoming_pairs[start:start + page_size]
     more = len(incoming_pairs) > start + page_size
 
     parts = read_parts(source, subject, [t.object for t in triples if t.subject == subject]
                        + [s for s, _ in incoming_pairs[:MAX_PARTS * 2]])
     linked: dict[ox.NamedNode, Linked] = {}
-    part_triples = [t for ts in parts.values() for t in ts]
-    wanted = [t.object for t in (*triples, *part_triples) if isinstance(t.object, ox.NamedNode)]
-    wanted += [t.predicate for t in (*triples, *part_triples)]
-    wanted += [s for s, _ in page if isinstance(s, ox.NamedNode)]
-    wanted += [p for _, p in page]
-    for node in dict.fromkeys(wanted):
-        if node == subject or node in parts or len(linked) >= MAX_LINKED:
+    wanted: dict = {}
+    for group in (triples, *parts.values()):
+        for t in group:
+            wanted[t.predicate] = None
+            if type(t.object) is ox.NamedNode:
+                wanted[t.object] = None
+    for s, p in page:
+        wanted[p] = None
+        if type(s) is ox.NamedNode:
+            wanted[s] = None
+    for node in wanted:
+        if node == subject or node in parts:
             continue
+        if len(linked) >= MAX_LINKED:
+            break
         linked[node] = look_up(source, node)
     return Description(subject, triples, linked, page, incoming_page, more, truncated, parts)
 
 
-#: Kinds of record (``id/{kind}/…``) that exist for another resource's sake and are shown
-#: inside its description: a practice's assessments, recognitions and participations.
-PART_KINDS = ("assessment", "recognition", "participation")
+def read_incoming(source: Source, subject: ox.NamedNode,
+                  wanted: int) -> list[tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode]]:
+    """At least ``wanted`` distinct (subject, predicate) links into ``subject`` if it has as
+    many, in index order; remembered per commit when there are many (see LinkedCache)."""
+    cache = getattr(source, "cache", None)
+    known = cache.incoming.get(subject) if cache is not None else None
+    if known is not None and (known[1] or len(known[0]) >= wanted):
+        return known[0]
+    limit = max(wanted * 2, INCOMING_PAGE * 4) + 64  # read ahead: the next pages are likely
+    quads = source.quads(None, None, subject, limit)
+    pairs = list(dict.fromkeys((q.subject, q.predicate) for q in quads))
+    if cache is not None and len(pairs) > INCOMING_PAGE:
+        if len(cache.incoming) >= 256:
+            cache.incoming.clear()
+        cache.incoming[subject] = (pairs, len(quads) < limit)
+    return pairs
+
+
+#: Kinds of record (``id/{kind}/…``) shown inside the description of the resource they are
+#: about: a practice's assessments, recognitions, participations and evaluations (and an
+#: evaluation's results), a concept's mappings to other schemes with their notes.
+PART_KINDS = ("assessment", "recognition", "participation", "mapping", "evaluation")
 #: Parts read per description, and triples per part.
 MAX_PARTS = 40
 MAX_PART_TRIPLES = 200
@@ -259,8 +289,7 @@ def read_parts(source: Source, subject: ox.NamedNode,
         if len(parts) >= MAX_PARTS:
             break
         quads = source.quads(node, None, None, MAX_PART_TRIPLES)
-        parts[node] = list(dict.fromkeys(ox.Triple(q.subject, q.predicate, q.object)
-                                         for q in quads))
+        parts[node] = list(dict.fromkeys(q.triple for q in quads))
     return parts
 
 
@@ -277,8 +306,7 @@ def look_up(source: Source, node: ox.NamedNode) -> Linked:
         found = cache.get(node)
         if found is not None:
             return found
-    triples = [ox.Triple(q.subject, q.predicate, q.object)
-               for q in source.quads(node, None, None, LOOK_UP_TRIPLES)]
+    triples = [q.triple for q in source.quads(node, None, None, LOOK_UP_TRIPLES)]
     types = list(dict.fromkeys(t.object for t in triples
                                if t.predicate == RDF_TYPE and isinstance(t.object, ox.NamedNode)))
     linked = Linked(best_label(triples), types)
@@ -303,10 +331,14 @@ class LinkedCache:
         self.size = size
         self.version: object = None
         self.entries: dict[ox.NamedNode, Linked] = {}
+        #: Incoming links read so far of resources linked from more than one page's worth
+        #: (a concept used by thousands of practices), and whether the list is whole: a
+        #: reader paging through them reads each link once per commit, not once per page.
+        self.incoming: dict[ox.NamedNode, tuple[list, bool]] = {}
 
     def for_version(self, version: object) -> LinkedCache:
         if version != self.version:
-            self.version, self.entries = version, {}
+            self.version, self.entries, self.incoming = version, {}, {}
         return self
 
     def get(self, node: ox.NamedNode) -> Linked | None:

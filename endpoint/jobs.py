@@ -36,6 +36,9 @@ class QueryJob:
     default_graph: tuple[str, ...] | None = None
     named_graphs: tuple[str, ...] | None = None
     base_iri: str | None = None
+    #: (public base, this server's root) when links to our IRIs in an HTML answer should
+    #: stay on this server (:mod:`.site_links`); None keeps them as they are.
+    link_root: tuple[str, str] | None = None
     #: The negotiated format's name (negotiated for the query's form before it ran), or
     #: None when nothing fits: a query that parses is then answered 406 with ``refusal``
     #: (one that does not is a 400, which says more).
@@ -176,7 +179,7 @@ def run_query(store, job: QueryJob, text: str, channel: Channel, *, registration
     out = _Output(channel, fmt.content_type, job.deadline, check_deadline)
     try:
         if fmt.kind == "html":
-            write_html(results, out)
+            write_html(results, out, link_root=job.link_root)
         elif kind == "rdf":
             results.serialize(out, format=fmt.rdf_format)
         else:

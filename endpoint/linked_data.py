@@ -20,16 +20,17 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, redirect, render_template, request
 
 from practicebank.formats import Format, by_name
-from practicebank.remote_store import RemoteStore
 
 from . import resource_pages
-from .compact_json import CONTEXT_PATH, compact, context_document
-from .descriptions import IndexSource, LinkedCache, Source, SparqlSource, describe
+from .compact_json import CONTEXT_PATH, compact, context_text
+from .description_source import ontology_docs, source
+from .descriptions import describe
 from .negotiation import choose_format
 from .runtime import get_runtime
 from .site_links import local_root, public_base
@@ -77,8 +78,6 @@ PREFIXES = {
     "dcat": "http://www.w3.org/ns/dcat#",
     "void": "http://rdfs.org/ns/void#",
 }
-#: Labels and types of linked resources, per committed state (see LinkedCache).
-LINKED = LinkedCache()
 #: Deepest page of incoming links offered (each page re-reads the ones before it).
 MAX_INCOMING_PAGE = 200
 
@@ -96,24 +95,6 @@ def split_extension(path: str) -> tuple[str, Document | None]:
     if dot and "/" not in extension and extension in BY_EXTENSION:
         return stem, BY_EXTENSION[extension]
     return path, None
-
-
-def ontology_docs():
-    """The ontology documentation module (imported on first use: it parses the ontology)."""
-    from . import ontology_docs as module
-
-    return module
-
-
-def source() -> Source:
-    """Where descriptions are read: the committed snapshot, the in-memory store, or the
-    remote server."""
-    runtime = get_runtime()
-    if isinstance(runtime.store, RemoteStore):
-        return SparqlSource(runtime.store)
-    view = runtime.committed_view()
-    cache = LINKED.for_version((id(runtime), runtime.freshness.tag))
-    return IndexSource(view if view is not None else runtime.store.view(), cache)
 
 
 @bp.get("/id/<path:rest>")
@@ -134,6 +115,25 @@ def thing_graph(rest: str) -> Response:
 @bp.get("/def/<path:rest>")
 def thing_def(rest: str) -> Response:
     return dereference("def/" + rest)
+
+
+@bp.get("/graph/")
+def graphs() -> Response:
+    """The named graphs, listed."""
+    return dereference("graph/")
+
+
+@bp.after_request
+def preflight(response: Response) -> Response:
+    """CORS preflights of the read-only documents: any origin may GET them with the headers
+    a linked-data client sends."""
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = (
+            "Accept, Accept-Language, If-None-Match, If-Modified-Since, Range")
+        response.headers["Access-Control-Max-Age"] = "86400"
+    return response
 
 
 @bp.get("/def")
@@ -157,8 +157,7 @@ def vocabularies_page() -> Response:
 @bp.get(CONTEXT_PATH)
 def json_context() -> Response:
     """The JSON-LD context of the compact JSON form, at a stable URL."""
-    response = Response(json.dumps(context_document(), indent=1),
-                        content_type="application/ld+json")
+    response = Response(context_text(), content_type="application/ld+json")
     return finish(response, request.path)
 
 
@@ -167,8 +166,12 @@ def dereference(path: str) -> Response:
     if not valid_path(path):
         abort(404)
     stem, document = split_extension(path)
+    if document is None and stem.endswith("/") and versioned_ontology(stem[:-1]) \
+            not in (None, "current"):  # def/{version}/: that version's documentation
+        return ontology_document(stem[:-1], BY_EXTENSION["html"])
     if stem.endswith("/") and document is None:
-        return resource_pages.listing(stem)
+        return finish(Response(resource_pages.listing(stem),
+                               content_type="text/html; charset=utf-8"), stem)
     version_doc = versioned_ontology(stem)
     if version_doc is not None and document is None:
         return redirect_to(stem, choose_document(stem))
@@ -222,7 +225,17 @@ def exists(iri: str) -> bool:
     src = source()
     if src.quads(node, None, None, 1) or src.quads(None, None, node, 1):
         return True
+    if iri.startswith(public_base() + "graph/") and is_graph(node):
+        return True
     return iri.startswith(public_base() + "def/") and ontology_docs().is_term(iri)
+
+
+def is_graph(node: ox.NamedNode) -> bool:
+    """Whether the store has a named graph ``node`` (which may say nothing about itself)."""
+    try:
+        return get_runtime().store.contains_named_graph(node)
+    except ValueError:
+        return False
 
 
 def answer(stem: str, iri: str, document: Document) -> Response:
@@ -231,11 +244,14 @@ def answer(stem: str, iri: str, document: Document) -> Response:
         return ontology_document(stem, document)
     if document.contents:
         return graph_contents(stem, iri, document)
+    if unchanged(document):  # finish() turns the empty answer into a 304
+        return finish(Response(b"", content_type=document.format.content_type), stem, document)
     page = request.args.get("incoming", "0")
     page_number = int(page) if page.isdigit() and int(page) <= MAX_INCOMING_PAGE else 0
     description = describe(source(), iri, incoming_page=page_number)
     if not description.exists and not (stem.startswith("def/")
-                                       and ontology_docs().is_term(iri)):
+                                       and ontology_docs().is_term(iri)) \
+            and not (stem.startswith("graph/") and is_graph(description.subject)):
         return not_found(stem, iri, document)
     fmt = document.format
     if fmt.kind == "html":
@@ -286,10 +302,9 @@ def graph_contents(stem: str, iri: str, document: Document) -> Response:
 
 
 def serialize(triples: list[ox.Triple], fmt: Format) -> bytes:
+    """Triples as bytes, with our prefixes where the format has them (N-Triples has none)."""
     out = io.BytesIO()
-    prefixes = PREFIXES if fmt.name in ("ttl", "trig", "rdfxml") else None
-    if fmt.name == "jsonld":
-        prefixes = PREFIXES
+    prefixes = None if fmt.name == "nt" else PREFIXES
     ox.serialize(triples, out, fmt.rdf_format, prefixes=prefixes)
     return out.getvalue()
 
@@ -300,15 +315,32 @@ def html_document(stem: str, body: str, canonical: str | None) -> Response:
 
 def alternates_for(stem: str) -> list[tuple[str, Document]]:
     """(URL on this server, document) of every document about ``stem``."""
-    return [(f"{local_root()}{stem}.{d.extension}", d) for d in documents_for(stem)]
+    return _alternates_for(local_root(), stem)
+
+
+@lru_cache(maxsize=4096)
+def _alternates_for(root: str, stem: str) -> list[tuple[str, Document]]:
+    return [(f"{root}{stem}.{d.extension}", d) for d in documents_for(stem)]
 
 
 def alternates(stem: str, current: Document | None) -> str:
     """The ``Link`` header: the thing described and every other document about it."""
-    links = [f'<{public_base()}{stem}>; rel="describes"'] if current else []
+    return _alternates(public_base(), local_root(), stem, current)
+
+
+@lru_cache(maxsize=4096)
+def _alternates(base: str, root: str, stem: str, current: Document | None) -> str:
+    links = [f'<{base}{stem}>; rel="describes"'] if current else []
     links += [f'<{url}>; rel="alternate"; type="{d.format.media_type}"'
-              for url, d in alternates_for(stem) if d != current]
+              for url, d in _alternates_for(root, stem) if d != current]
     return ", ".join(links)
+
+
+def unchanged(document: Document) -> bool:
+    """Whether the client's copy (by its ETag, which only a 200 gave it) is still current,
+    so a 304 can be sent before the description is read."""
+    tag = f"{get_runtime().freshness.tag}-{document.extension}"
+    return bool(request.if_none_match) and request.if_none_match.contains(tag)
 
 
 def finish(response: Response, stem: str, document: Document | None = None) -> Response:

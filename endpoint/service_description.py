@@ -1,11 +1,14 @@
-"""The SPARQL 1.1 Service Description of ``/sparql``, with a VoID description of the data.
+"""The SPARQL 1.1 Service Description of ``/sparql``, pointing at the dataset it serves.
 
 Returned for a GET of ``/sparql`` without a query, in the RDF format ``Accept`` asks for
 (Turtle by default; HTML as a table for browsers). It says what the endpoint supports
 (languages, result and input formats, features such as the union default graph and basic
-federated query) and, with VoID and DCAT terms, what the dataset is: its graphs and their
-sizes, licence, vocabularies and where the data lives. Counts come from the runtime's cache,
-recomputed once per committed write.
+federated query) and which dataset it serves: ``sd:defaultDataset`` is the dataset's stable
+IRI (:data:`~practicebank.dataset_description.DATASET`), whatever host the request came in
+by, so the service description, the VoID/DCAT description in ``graph/dataset`` (served at
+``/.well-known/void``, ``rdfs:seeAlso``) and every harvester name the same node, with the
+same title, licence and rights statement. The named graphs and their sizes come from the
+runtime's cache, recomputed once per committed write.
 """
 
 from __future__ import annotations
@@ -15,19 +18,30 @@ import io
 import pyoxigraph as ox
 from flask import Response, request
 
+from practicebank.dataset_description import (
+    DATASET,
+    DESCRIPTION_IRI,
+    OGL,
+    RIGHTS,
+    SPARQL_ENDPOINT,
+    TITLE,
+    VOCABULARIES,
+    VOID,
+    WELL_KNOWN,
+)
 from practicebank.formats import of_kind
-from practicebank.namespaces import BASE, PB
+from practicebank.namespaces import BASE, GRAPH
 
 from .html_results import write_html
 from .negotiation import HTML, negotiate
 from .runtime import get_runtime
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
-VOID = "http://rdfs.org/ns/void#"
 DCT = "http://purl.org/dc/terms/"
+DCAT = "http://www.w3.org/ns/dcat#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 FORMATS_NS = "http://www.w3.org/ns/formats/"
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-OGL = "http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
 
 #: W3C format IRIs (http://www.w3.org/ns/formats/) of what we write and read.
 RESULT_FORMATS = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV",
@@ -41,9 +55,9 @@ def n(iri: str) -> ox.NamedNode:
 
 
 def describe(endpoint: str, stats: dict) -> list[ox.Triple]:
-    """The service description of ``endpoint`` as triples."""
+    """The service description of ``endpoint`` (the URL it was reached by) as triples."""
     service = n(endpoint)
-    dataset = n(endpoint + "#dataset")
+    dataset = n(DATASET)
     default_graph = ox.BlankNode("defaultGraph")
     t: list[ox.Triple] = []
 
@@ -63,16 +77,17 @@ def describe(endpoint: str, stats: dict) -> list[ox.Triple]:
     add(service, SD + "defaultEntailmentRegime", n("http://www.w3.org/ns/entailment/Simple"))
     add(service, SD + "defaultDataset", dataset)
 
-    add(dataset, str(RDF_TYPE.value), n(SD + "Dataset"))
-    add(dataset, str(RDF_TYPE.value), n(VOID + "Dataset"))
-    add(dataset, DCT + "title", ox.Literal("practicebank: UK crime-reduction practice",
-                                           language="en"))
+    for kind in (SD + "Dataset", VOID + "Dataset", DCAT + "Dataset"):
+        add(dataset, str(RDF_TYPE.value), n(kind))
+    add(dataset, DCT + "title", ox.Literal(TITLE, language="en"))
     add(dataset, DCT + "license", n(OGL))
-    add(dataset, VOID + "sparqlEndpoint", service)
+    add(dataset, DCT + "rights", ox.Literal(RIGHTS, language="en"))
+    add(dataset, VOID + "sparqlEndpoint", n(SPARQL_ENDPOINT))
     add(dataset, VOID + "uriSpace", ox.Literal(BASE + "id/"))
-    add(dataset, VOID + "vocabulary", n(str(PB)))
-    add(dataset, VOID + "triples", ox.Literal(str(stats["triples"]), datatype=n(
-        "http://www.w3.org/2001/XMLSchema#integer")))
+    for vocabulary in VOCABULARIES:
+        add(dataset, VOID + "vocabulary", n(vocabulary))
+    add(dataset, VOID + "triples", _int(dataset_triples(stats)))
+    add(dataset, RDFS + "seeAlso", n(WELL_KNOWN))
     add(dataset, SD + "defaultGraph", default_graph)
     add(default_graph, str(RDF_TYPE.value), n(SD + "Graph"))
     add(default_graph, VOID + "triples", _int(stats["triples"]))  # the union of all graphs
@@ -88,6 +103,13 @@ def describe(endpoint: str, stats: dict) -> list[ox.Triple]:
     return t
 
 
+def dataset_triples(stats: dict) -> int:
+    """The dataset's ``void:triples`` as ``graph/dataset`` counts them: the ``graph/…``
+    graphs but the description's own (not the engine's graphs or other named graphs)."""
+    return sum(count for name, count in stats["graphs"].items()
+               if name.startswith(str(GRAPH)) and name != DESCRIPTION_IRI)
+
+
 def _int(value: int) -> ox.Literal:
     return ox.Literal(str(value), datatype=n("http://www.w3.org/2001/XMLSchema#integer"))
 
@@ -101,6 +123,7 @@ def service_description_response() -> Response:
         write_html(iter(triples), out)
     else:
         ox.serialize(triples, out, fmt.rdf_format,
-                     prefixes={"sd": SD, "void": VOID, "dcterms": DCT, "formats": FORMATS_NS})
+                     prefixes={"sd": SD, "void": VOID, "dcterms": DCT, "dcat": DCAT,
+                               "formats": FORMATS_NS})
     return Response(out.getvalue(), status=200, content_type=fmt.content_type)
 

@@ -22,7 +22,7 @@ def local_root() -> str:
     """The root of this server as the client reached it (``http://127.0.0.1:7878/``)."""
     if not has_request_context():
         return public_base()
-    return request.host_url.rstrip("/") + request.script_root + "/"
+    return _rewrite()[2]
 
 
 def is_public_host() -> bool:
@@ -30,21 +30,45 @@ def is_public_host() -> bool:
     return local_root() == public_base()
 
 
-def _rewrite() -> tuple[str, str | None]:
-    """(public base, this server's root or None when it is the public base), worked out
-    once per request: a page asks for hundreds of links."""
+def _rewrite() -> tuple[str, str | None, str]:
+    """(public base, this server's root or None when it is the public base, this server's
+    root), worked out once per request: a page asks for hundreds of links."""
     if has_request_context():
         cached = g.get("_site_links")
         if cached is None:
-            base, root = public_base(), local_root()
-            cached = g._site_links = (base, None if root == base else root)
+            base = public_base()
+            root = request.host_url.rstrip("/") + request.script_root + "/"
+            cached = g._site_links = (base, None if root == base else root, root)
         return cached
-    return public_base(), None
+    base = public_base()
+    return base, None, base
+
+
+def rewriter():
+    """``link_for`` with this request's base and root bound: for code that makes many."""
+    base, root, _ = _rewrite()
+    if root is None:
+        return lambda iri: iri
+    size = len(base)
+
+    def link(iri: str) -> str:
+        return root + iri[size:] if iri.startswith(base) else iri
+
+    return link
+
+
+def link_root(public: str, endpoint_url: str) -> tuple[str, str] | None:
+    """(public base, this server's root) when links should be rewritten, else None, from
+    the URL a query reached (``http://127.0.0.1:7878/sparql``): for code that writes links
+    outside a request context (the fast lane, the query workers' HTML tables)."""
+    public = public if public.endswith("/") else public + "/"
+    root = endpoint_url.rpartition("/")[0] + "/"
+    return None if root == public else (public, root)
 
 
 def link_for(iri: str) -> str:
     """Where a page should link for ``iri``: on this server if it is one of ours."""
-    base, root = _rewrite()
+    base, root, _ = _rewrite()
     if root is not None and iri.startswith(base):
         return root + iri[len(base):]
     return iri
@@ -60,6 +84,37 @@ def public_iri(path: str) -> str:
     return public_base() + path.lstrip("/")
 
 
+#: The site's navigation: (path under the root, text).
+NAVIGATION = (("id/practice/", "Practices"), ("concept/", "Vocabularies"), ("def/", "Ontology"),
+              ("dataset", "Dataset"), ("dumps/", "Dumps"))
+
+
+def chrome() -> dict:
+    """The URLs every page's header and footer link to, worked out once per server root
+    (``url_for`` builds from the URL map each time: a dozen calls were a tenth of a page)."""
+    root = local_root()
+    key = (root, request.script_root if has_request_context() else "")
+    cached = _CHROME.get(key)
+    if cached is None:
+        from flask import url_for
+
+        cached = {
+            "home": url_for("pages.index"),
+            "style": url_for("static", filename="style.css"),
+            "sparql": url_for("sparql.sparql"),
+            "health": url_for("pages.health"),
+            "navigation": [(root + path, "/" + path, text) for path, text in NAVIGATION],
+        }
+        if len(_CHROME) > 64:
+            _CHROME.clear()
+        _CHROME[key] = cached
+    return cached
+
+
+_CHROME: dict[tuple[str, str], dict] = {}
+
+
 def init_app(app: Flask) -> None:
     """``link_for``, ``site_link`` and ``public_iri`` in every template."""
-    app.jinja_env.globals.update(link_for=link_for, site_link=site_link, public_iri=public_iri)
+    app.jinja_env.globals.update(link_for=link_for, site_link=site_link, public_iri=public_iri,
+                                 chrome=chrome)

@@ -38,6 +38,7 @@ from .negotiation import HTML, choose_format, requested_format
 from .protocol_request import ProtocolQuery, requested_timeout, warn_refused
 from .query_limits import QueryLimits
 from .runtime import Runtime, get_runtime
+from .site_links import link_root
 from .workers import Overloaded
 
 #: Picks one format from those an answer can be written in (default first).
@@ -98,6 +99,7 @@ def answer(runtime: Runtime, app: Flask, asked: QueryRequest) -> Answered:
         job = QueryJob(asked.query, asked.default_graph, asked.named_graphs,
                        format=fmt and fmt.name, refusal=refusal, base_iri=asked.base,
                        remote=remote,
+                       link_root=link_root(config["PUBLIC_BASE"], asked.base or ""),
                        deadline=asked.deadline,
                        service_timeout=float(config["SERVICE_TIMEOUT"]),
                        service_max_bytes=int(config["MAX_REMOTE_ANSWER"]))

@@ -32,6 +32,11 @@ from typing import TypeVar
 from flask import Request
 
 from practicebank.backend import Store
+from practicebank.dataset_description import (
+    DESCRIPTION_NAME,
+    changed_graphs,
+    refresh_after_commit,
+)
 from practicebank.journal import ChangeSet
 from practicebank.namespaces import graph_node
 from practicebank.problems import ValidationFailed, errors
@@ -47,9 +52,11 @@ from .write_validation import check_change
 T = TypeVar("T")
 
 #: The graphs only the loader writes: the bundled model and reference data (what validation
-#: takes as context) and the provenance of loads.
+#: takes as context), the provenance of loads and the dataset description (made again after
+#: every commit).
 SYSTEM_GRAPHS = frozenset(graph_node(name) for name in
-                          [*(b.graph for b in CONTEXT_BUNDLES), PROVENANCE_GRAPH])
+                          [*(b.graph for b in CONTEXT_BUNDLES), PROVENANCE_GRAPH,
+                           DESCRIPTION_NAME])
 
 __all__ = ["SYSTEM_GRAPHS", "Writer", "require_write_access"]
 
@@ -166,6 +173,8 @@ class Writer:
                         raise backend_failed(exc, "it may or may not have been applied: read "
                                              "the graphs it changes before sending it again"
                                              ) from None
+                    if touched := changed_graphs(change.graphs()):  # graph/dataset follows
+                        refresh_after_commit(self.store, changed=touched, change=change)
                     self.on_commit()
             return result
         finally:

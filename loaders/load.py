@@ -36,10 +36,15 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 
 from practicebank import formats
+from practicebank.dataset_description import (
+    DESCRIPTION_NAME,
+    NOT_LOADED,
+    refresh_after_commit,
+)
 from practicebank.history import changeset_ntriples
 from practicebank.journal import ChangeSet
 from practicebank.namespaces import GRAPH, graph_node, slugify
-from practicebank.problems import ERROR, Problem, ValidationFailed, errors
+from practicebank.problems import ERROR, WARNING, Problem, ValidationFailed, errors
 from practicebank.progress import QUIET, Progress
 from practicebank.provenance import LoadRecord, shapes_iri
 from practicebank.resources import DEMO_BUNDLES, Bundle
@@ -51,7 +56,7 @@ from practicebank.validation import Validation, validate_store
 from .bounded import check_file
 from .conversion import BLANK_NODE_MARKS, Conversion, streaming
 from .limits import DEFAULT_LIMITS, InputRefused, ReadLimits
-from .readers import LINE_FORMATS, detect_format, read_input
+from .readers import LINE_FORMATS, detect_format, open_input, read_input
 
 if TYPE_CHECKING:
     from practicebank.backend import Store
@@ -73,6 +78,7 @@ class LoadOptions:
     keep_reports: bool = False          # keep the SHACL report graphs in the result
     drop_personal: bool = False         # drop personal data in RDF input, with warnings
     validate: bool = True               # only bundled files skip it (never user input)
+    describe: bool = True               # refresh graph/dataset after the commit
     progress: Progress = QUIET
     limits: ReadLimits = DEFAULT_LIMITS
 
@@ -163,14 +169,15 @@ def load_file(store: Store, path: Path, options: LoadOptions | None = None,
                file=str(path), last=last)
 
 
-def load_bundle(store: Store, bundle: Bundle, *, validate: bool = True) -> LoadResult:
+def load_bundle(store: Store, bundle: Bundle, *, validate: bool = True,
+                describe: bool = True) -> LoadResult:
     """Load one of the bundled files into its graph, through the same pipeline: Turtle as it
     is, other bundles (the CSVs) converted by the reader table like any file given to
     ``load``, so that every bundle loads the same way wherever it is loaded from."""
     if bundle.format != "ttl":
         with as_file(bundle.path()) as path:
             return load_file(store, path, graph=bundle.graph, format=bundle.format,
-                             validate=validate)
+                             validate=validate, describe=describe)
     data = bundle.read_bytes()
     record = LoadRecord(graph=bundle.graph, filename=bundle.filename,
                         digest=hashlib.sha256(data).hexdigest(), reader="bundle")
@@ -179,8 +186,8 @@ def load_bundle(store: Store, bundle: Bundle, *, validate: bool = True) -> LoadR
         stage.add(data, ox.RdfFormat.TURTLE)
         return "bundle", Conversion(), b"_:" in data or b"[" in data
 
-    return run(store, record, feed, LoadOptions(validate=validate), file=bundle.filename,
-               last=None)
+    return run(store, record, feed, LoadOptions(validate=validate, describe=describe),
+               file=bundle.filename, last=None)
 
 
 def ensure_demo(store: Store) -> list[LoadResult]:
@@ -189,47 +196,72 @@ def ensure_demo(store: Store) -> list[LoadResult]:
     results = []
     for bundle in DEMO_BUNDLES:
         if not store.has_graph(bundle.graph):
-            results.append(load_bundle(store, bundle))
+            results.append(load_bundle(store, bundle, describe=False))
+    if results:  # once for the whole demo, not once per bundle
+        refresh_after_commit(store, changed={PROVENANCE, *(r.graph for r in results)})
     return results
 
 
 def restore(store: Store, path: Path, *, limits: ReadLimits = DEFAULT_LIMITS,
             validate: bool = True) -> list[LoadResult]:
-    """Put a whole-store export (``practicebank export``, N-Quads or TriG) back into a store
+    """Put a whole-store export (``practicebank export``, N-Quads or TriG) or dump
+    (``practicebank dump``, N-Quads gzip) back into a store
     that holds no data graph: each ``graph/…`` graph through the load pipeline (validated,
     with a record of this restore), then the export's own ``graph/provenance``, its loads
     and their history (:mod:`practicebank.history`), as it was. Refuses a store that holds
     data, and graphs that are not practicebank's."""
-    fmt = ox.RdfFormat.TRIG if path.suffix.lower() == ".trig" else ox.RdfFormat.N_QUADS
-    check_file(path, file=str(path), limits=limits, lines=fmt == ox.RdfFormat.N_QUADS)
-    held = [name for name in store.graph_names() if name != PROVENANCE]
+    inner = formats.strip_compression(path.name)
+    fmt = ox.RdfFormat.TRIG if inner.lower().endswith(".trig") else ox.RdfFormat.N_QUADS
+    lines = fmt == ox.RdfFormat.N_QUADS
+    compressed = inner != path.name
+    if not compressed:
+        check_file(path, file=str(path), limits=limits, lines=lines)
+    held = [name for name in store.graph_names() if name not in (PROVENANCE, DESCRIPTION_NAME)]
     if held:
         raise ValueError(f"the store already holds graph/{held[0]} (and {len(held) - 1} "
                          "more): restore into an empty store, or load files one by one")
     graphs: dict[str, list[ox.Triple]] = {}
+    # a compressed file is read through the limits' stream (a bomb stops at the limit)
+    source = open_input(path, limits, lines=lines) if compressed else None
     try:
-        for quad in ox.parse(path=str(path), format=fmt):
+        parsed = (ox.parse(source, format=fmt) if source is not None
+                  else ox.parse(path=str(path), format=fmt))
+        for quad in parsed:
             name = _graph_name(quad.graph_name, path)
             graphs.setdefault(name, []).append(quad.triple)
     except SyntaxError as exc:
         raise LoadFailed([_syntax_problem(exc, str(path), fmt)]) from exc
+    finally:
+        if source is not None:
+            source.close()
     digest = file_sha256(path)
     kept = list(store.quads_of(graph_node(PROVENANCE)))  # to go back to if a graph fails
     results: list[LoadResult] = []
     try:
-        for name, triples in sorted(graphs.items()):
-            if name == PROVENANCE:
-                continue
-            data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
-            record = LoadRecord(graph=name, filename=path.name, digest=digest,
-                                reader="restore")
+        # A graph is validated with the graphs restored before it as context (evaluations
+        # need the practices they evaluate), so one that fails is tried again after the
+        # others; the restore fails when a whole pass restores nothing more.
+        pending = sorted(name for name in graphs if name not in (PROVENANCE, DESCRIPTION_NAME))
+        while pending:
+            deferred: list[tuple[str, LoadFailed]] = []
+            for name in pending:
+                data = ox.serialize(graphs[name], format=ox.RdfFormat.N_TRIPLES)
+                record = LoadRecord(graph=name, filename=path.name, digest=digest,
+                                    reader="restore")
 
-            def feed(stage: Stage, data: bytes = data) -> tuple[str, Conversion, bool]:
-                stage.add(data, ox.RdfFormat.N_TRIPLES)
-                return "restore", Conversion(), b"_:" in data
+                def feed(stage: Stage, data: bytes = data) -> tuple[str, Conversion, bool]:
+                    stage.add(data, ox.RdfFormat.N_TRIPLES)
+                    return "restore", Conversion(), b"_:" in data
 
-            results.append(run(store, record, feed, LoadOptions(validate=validate),
-                               file=str(path), last=None))
+                try:
+                    results.append(run(store, record, feed,
+                                       LoadOptions(validate=validate, describe=False),
+                                       file=str(path), last=None))
+                except LoadFailed as exc:
+                    deferred.append((name, exc))
+            if len(deferred) == len(pending):
+                raise deferred[0][1]
+            pending = [name for name, _ in deferred]
         if graphs.get(PROVENANCE):
             store.apply_change(PROVENANCE, added=ox.serialize(graphs[PROVENANCE],
                                                               format=ox.RdfFormat.N_TRIPLES))
@@ -238,6 +270,7 @@ def restore(store: Store, path: Path, *, limits: ReadLimits = DEFAULT_LIMITS,
         done = {graph_node(r.graph) for r in results} | {graph_node(PROVENANCE)}
         store.commit_changes(ChangeSet(dropped=done, added=kept))
         raise
+    refresh_after_commit(store)  # once, for every graph restored (graph/dataset is not)
     return results
 
 
@@ -254,10 +287,13 @@ def _graph_name(graph: ox.NamedNode | ox.BlankNode | ox.DefaultGraph, path: Path
 
 def run(store: Store, record: LoadRecord, feed: Feed, options: LoadOptions, *, file: str,
         last: dict[str, str] | None) -> LoadResult:
-    """Stage what ``feed`` gives, validate it, and commit it with ``record``'s provenance;
-    on any error the stage is abandoned and the store is as it was."""
+    """Stage what ``feed`` gives, validate it, and commit it with ``record``'s provenance,
+    then refresh the dataset description (``options.describe``; a failed refresh is only a
+    warning); on any error the stage is abandoned and the store is as it was."""
     clock = time.perf_counter()
     name = record.graph
+    if name == DESCRIPTION_NAME:  # made from the store after every commit, never loaded
+        return LoadResult(name, 0, 0, 0, [Problem(WARNING, NOT_LOADED, file)], skipped=True)
     with store.stage(name, activity=record.activity, in_place=not options.dry_run) as stage:
         record.reader, conversion, blank_nodes = feed(stage)
         if errors(conversion.problems):
@@ -282,6 +318,10 @@ def run(store: Store, record: LoadRecord, feed: Feed, options: LoadOptions, *, f
                                           removed=stage.removed_nt,
                                           from_empty=stage.from_empty))
         result.timings["commit"] = time.perf_counter() - clock
+    if options.describe:
+        clock = time.perf_counter()
+        refresh_after_commit(store, changed={name, PROVENANCE})
+        result.timings["describe"] = time.perf_counter() - clock
     return result
 
 

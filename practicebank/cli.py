@@ -24,7 +24,7 @@ from practicebank.loaders.readers import InputError, read_file
 from practicebank.settings import click_options as endpoint_settings
 from practicebank.settings import resolve, settings_from_flags
 
-from . import formats
+from . import dumps, formats
 from .backend import Store
 from .connect import open_from_settings
 from .engines import engine_names
@@ -228,7 +228,8 @@ def load(files, graph, fmt, strict, by_lsoa, engine, report, shacl_report, drop_
 @limit_options
 @backend_options
 def restore(dump, store_path, **flags) -> None:
-    """Put a whole-store export (DUMP.nq or DUMP.trig, from `practicebank export`) back
+    """Put a whole-store export or dump (DUMP.nq, DUMP.nq.gz or DUMP.trig, from
+    `practicebank export` or `practicebank dump`) back
     into an empty store: every graph under its own name, validated as a load is, and the
     export's provenance and load history as they were.
 
@@ -314,6 +315,46 @@ def export(graph, fmt, output, store_path, **flags) -> None:
     except ValueError as exc:
         raise UsageProblem(str(exc)) from exc
     sys.stdout.flush()
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of the dumps. Default: the dump_dir setting "
+              "(env PRACTICEBANK_DUMP_DIR), else STORE.dumps beside the store, where "
+              "`serve` publishes them at /dumps/.")
+@click.option("--keep", default=dumps.DEFAULT_KEEP, show_default=True,
+              type=click.IntRange(min=1),
+              help="Dumps to keep, this one included; older ones are deleted.")
+@backend_options
+def dump(output, keep, store_path, **flags) -> None:
+    """Write today's dump of the whole store into a folder: every graph as one N-Quads
+    file (practicebank-DATE.nq.gz), each graph as Turtle (graphs/DATE/NAME.ttl.gz),
+    SHA256SUMS and a manifest (latest.json).
+
+    A dump of the same day replaces it. `practicebank restore` loads the N-Quads file
+    into an empty store; docs/dumps.md says how to check the sums.
+    """
+    folder = output or dump_folder(store_path, flags)
+    with open_store(store_path, flags) as store:
+        try:
+            with Progress("dump") as progress:
+                manifest = dumps.write_dump(store, folder, keep=None, progress=progress)
+            removed = dumps.prune(folder, keep)
+        except dumps.DumpBusy as exc:
+            raise UsageProblem(f"Not dumped: {exc}.") from exc
+        except OSError as exc:
+            raise UsageProblem(f"Cannot write the dump into {folder}: "
+                               f"{exc.strerror or exc}.") from exc
+    for line in dumps.describe(manifest):
+        click.echo(line)
+    pruned = f"; removed the dumps of {', '.join(removed)}" if removed else ""
+    click.echo(f"Written into {folder}{pruned}.")
+
+
+def dump_folder(store_path: Path, flags: dict, config_file: str | None = None) -> Path:
+    """The dumps' folder the settings name (dump_dir), else the one beside the store."""
+    values = resolve(settings_from_flags(flags), config_file=config_file)
+    return dumps.folder_for(values["DUMP_DIR"], store_path)
 
 
 @main.command()
@@ -427,9 +468,24 @@ def serve(host, port, demo, store_path, config_file, **settings) -> None:
         if demo:
             for result in ensure_demo(store):
                 click.echo(f"loaded graph/{result.graph}: {result.triples} triples", err=True)
+            first_dump(store, dump_folder(store_path, settings, config_file))
     finally:
         store.close()  # release the store's lock: the server's own process opens it
     run_server(config, host=host, port=port)
+
+
+def first_dump(store: Store, folder: Path) -> None:
+    """Publish a dump at /dumps/ when the folder has none yet, so the demo shows one (a
+    fraction of a second on the demo data)."""
+    if dumps.kept_dates(folder):
+        return
+    try:
+        manifest = dumps.write_dump(store, folder)
+    except (dumps.DumpBusy, OSError) as exc:  # the demo serves without it
+        click.echo(f"No first dump written into {folder}: {exc}", err=True)
+        return
+    click.echo(f"wrote the dump of {manifest.date} into {folder} "
+               f"({manifest.dataset.quads} quads)", err=True)
 
 
 def after_stopped_loads(store: Store, *, tidy: bool = True) -> None:

@@ -127,7 +127,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Bearer token every write must carry. Empty disables writes (403).", secret=True),
     Setting("admin_token", "", str,
             "Bearer token for writes to the system graphs (ontology, vocabularies, reference "
-            "data, provenance), which otherwise only the loader changes. Empty: no HTTP "
+            "data, provenance, dataset description), which otherwise only the loader "
+            "changes. Empty: no HTTP "
             "write may touch them (403).", secret=True),
     Setting("service_allowlist", "", str,
             "Space-separated URL prefixes that SERVICE and LOAD may call; empty allows none."),
@@ -139,6 +140,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("snapshot_dir", "", str,
             "Folder for the workers' read-only snapshots; default: STORE.snapshots beside "
             "the store."),
+    Setting("public_base", "https://w3id.org/practicebank/", str,
+            "The public IRI base of the data. Every IRI under it dereferences on this server "
+            "at the same path (id/, def/, concept/, graph/); when requests reach the server "
+            "under another host, links in pages stay on this server (docs/publishing.md)."),
+    Setting("dump_dir", "", str,
+            "Folder of the dumps that `practicebank dump` writes and `serve` publishes at "
+            "/dumps/; default: STORE.dumps beside the store."),
     Setting("access_log", True, bool,
             "Write one JSON line per request (method, path, status, duration, query hash) "
             "to the practicebank.access logger."),
@@ -219,3 +227,10 @@ def markdown_table() -> str:
 def default_snapshot_dir(store_path: str | os.PathLike[str]) -> Path:
     path = Path(store_path)
     return path.with_name(path.name + ".snapshots")
+
+
+def default_dump_dir(store_path: str | os.PathLike[str]) -> Path:
+    """Where dumps go when ``dump_dir`` is empty: ``STORE.dumps`` beside the store, so they
+    stay with the data they were made from and never inside the store's own folder."""
+    path = Path(store_path)
+    return path.with_name(path.name + ".dumps")

@@ -22,6 +22,9 @@ from practicebank.store import PracticeStore
 ROOT = Path(__file__).resolve().parent.parent
 
 
+#: The browser tests' fixtures (tests/browser_fixtures.py says why they are a plugin).
+pytest_plugins = ("browser_fixtures",)
+
 def find_shared() -> Path:
     """The project's ``shared/`` folder: ``$PRACTICEBANK_SHARED`` or ``../shared``."""
     candidates = [os.environ.get("PRACTICEBANK_SHARED"), ROOT.parent / "shared"]

@@ -249,15 +249,15 @@ def test_load_query_stats_and_export_round_trip(target: Target, practices_csv: P
     assert stats["practices"] == len(practices)
     assert stats[f"graph/{name}"] == len(expected)
     assert stats["graph/provenance"] > 0
-    assert stats["triples"] == len(expected) + stats["graph/provenance"]
+    assert stats["triples"] == len(expected) + stats["graph/provenance"] + stats["graph/dataset"]
 
     exported = tmp_path / "export.nt"
     target.run("export", "--graph", name, "--format", "nt", "-o", str(exported))
     assert parse_nt(exported.read_bytes()) == expected
     everything = ox.Dataset(ox.parse(target.run("export", "--format", "nq").stdout,
                                      format=ox.RdfFormat.N_QUADS))
-    assert {q.graph_name.value for q in everything} == {graph_node(name).value,
-                                                         PROVENANCE.value}
+    assert {q.graph_name.value for q in everything} == {
+        graph_node(name).value, PROVENANCE.value, graph_node("dataset").value}
     target.run("load", str(exported), "--graph", copy)
     again = tmp_path / "again.nt"
     target.run("export", "--graph", copy, "--format", "nt", "-o", str(again))
