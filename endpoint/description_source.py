@@ -32,5 +32,5 @@ def source() -> Source:
     if isinstance(runtime.store, RemoteStore):
         return SparqlSource(runtime.store)
     view = runtime.committed_view()
-    cache = LINKED.for_version((id(runtime), runtime.freshness.tag))
+    cache = LINKED.for_version((id(runtime), runtime.version()))
     return IndexSource(view if view is not None else runtime.store.view(), cache)

@@ -193,8 +193,9 @@ def best_label(triples: Iterable[ox.Triple], language: str = "en") -> ox.Literal
 
 
 def describe(source: Source, iri: str, *, incoming_page: int = 0,
-             page_size: int = INCOMING_PAGE) -> Description:
-    """The description of ``iri`` read from ``source`` (bounded: see the module constants)."""
+             page_size: int = INCOMING_PAGE, last_page: int | None = None) -> Description:
+    """The description of ``iri`` read from ``source`` (bounded: see the module constants);
+    ``last_page`` is the deepest page of incoming links offered (no "more" past it)."""
     subject = ox.NamedNode(iri)
     triples: dict[ox.Triple, set] = {}
     truncated = False
@@ -226,7 +227,8 @@ def describe(source: Source, iri: str, *, incoming_page: int = 0,
     start = incoming_page * page_size
     incoming_pairs = read_incoming(source, subject, start + page_size + 1)
     page = incoming_pairs[start:start + page_size]
-    more = len(incoming_pairs) > start + page_size
+    more = len(incoming_pairs) > start + page_size and (
+        last_page is None or incoming_page < last_page)
 
     parts = read_parts(source, subject, [t.object for t in triples if t.subject == subject]
                        + [s for s, _ in incoming_pairs[:MAX_PARTS * 2]])

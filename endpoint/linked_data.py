@@ -83,9 +83,12 @@ MAX_INCOMING_PAGE = 200
 
 
 def documents_for(path: str) -> tuple[Document, ...]:
-    """The documents a resource at ``path`` has: a graph's contents only for ``graph/``."""
+    """The documents a resource at ``path`` has: a graph's contents only for ``graph/``; the
+    ontology itself (``def``, ``def/{version}``) as documentation and RDF, not compact JSON."""
     if path.startswith("graph/"):
         return DOCUMENTS
+    if versioned_ontology(path) is not None:
+        return tuple(d for d in DOCUMENTS if not d.contents and d.format.kind != "compact")
     return tuple(d for d in DOCUMENTS if not d.contents)
 
 
@@ -248,7 +251,8 @@ def answer(stem: str, iri: str, document: Document) -> Response:
         return finish(Response(b"", content_type=document.format.content_type), stem, document)
     page = request.args.get("incoming", "0")
     page_number = int(page) if page.isdigit() and int(page) <= MAX_INCOMING_PAGE else 0
-    description = describe(source(), iri, incoming_page=page_number)
+    description = describe(source(), iri, incoming_page=page_number,
+                           last_page=MAX_INCOMING_PAGE)
     if not description.exists and not (stem.startswith("def/")
                                        and ontology_docs().is_term(iri)) \
             and not (stem.startswith("graph/") and is_graph(description.subject)):

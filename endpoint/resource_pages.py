@@ -459,7 +459,7 @@ def ordered_members(class_iri: str, stem: str) -> list[tuple[str, str]]:
     """(label, IRI) of every instance of ``class_iri`` under ``stem``, sorted by label once
     per committed write (a listing never sorts the store per request)."""
     runtime = get_runtime()
-    return ORDERS.get((class_iri, stem), (id(runtime), runtime.freshness.tag),
+    return ORDERS.get((class_iri, stem), (id(runtime), runtime.version()),
                       lambda: build_order(source(), class_iri, stem))
 
 

@@ -125,6 +125,10 @@ class Runtime:
             self.snapshots.publish()
         self.freshness.bump()
 
+    def version(self) -> tuple[int, int]:
+        """What caches of the store's contents are valid for (see :meth:`_version`)."""
+        return self._version()
+
     def _version(self) -> tuple[int, int]:
         """What cached counts are valid for: the writes committed here and, for a shared
         store, the current few seconds."""

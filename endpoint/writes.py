@@ -104,8 +104,8 @@ def require_admin(change: ChangeSet, *, admin: bool, admin_configured: bool) -> 
     raise EndpointError(
         403, "admin_required",
         f"The write was refused and nothing was changed: it would change the system graph(s) "
-        f"{names} (ontology, vocabularies, reference data, provenance), which only the loader "
-        f"changes. To change them anyway, {how}.")
+        f"{names} (ontology, vocabularies, reference data, provenance, dataset description), "
+        f"which only the loader changes. To change them anyway, {how}.")
 
 
 # -- planning, checking, applying --------------------------------------------------------------

@@ -415,3 +415,70 @@ def test_turtle_of_the_live_server_matches_the_in_process_description(live, clie
                 if not q.subject.value.startswith(dataset)}
 
     assert triples(body) == triples(client.get(f"/{PRACTICE}.ttl").data)
+
+
+# -- smaller promises -------------------------------------------------------------------------
+
+def test_cors_preflights_of_documents_are_answered(client):
+    response = client.options(f"/{PRACTICE}.ttl", headers={
+        "Origin": "https://example.org", "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "Accept, If-None-Match"})
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "GET" in response.headers["Access-Control-Allow-Methods"]
+    assert "If-None-Match" in response.headers["Access-Control-Allow-Headers"]
+
+
+def test_the_ontology_and_its_versions_dereference(client):
+    assert client.get("/def/2.0.0/").status_code == 200
+    assert client.get("/def/9.9.9/").status_code == 404
+    response = client.get("/def", headers={"Accept": "text/turtle"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/def.ttl")
+    triples = list(ox.parse(client.get("/def.ttl").data, ox.RdfFormat.TURTLE))
+    assert len(triples) > 500  # the whole ontology, not one resource
+    # the ontology has no compact JSON form: JSON asks for nothing it can have
+    assert client.get("/def", headers={"Accept": "application/json"}).status_code == 406
+    assert client.get("/def.json").status_code == 404
+
+
+def test_a_current_etag_is_answered_before_anything_is_read(client, monkeypatch):
+    from practicebank.endpoint import linked_data
+
+    etag = client.get(f"/{PRACTICE}.ttl").headers["ETag"]
+    monkeypatch.setattr(linked_data, "describe", lambda *a, **k: pytest.fail("read"))
+    assert client.get(f"/{PRACTICE}.ttl", headers={"If-None-Match": etag}).status_code == 304
+    monkeypatch.undo()
+    stale = client.get(f"/{PRACTICE}.ttl", headers={"If-None-Match": '"old-ttl"'})
+    assert stale.status_code == 200 and stale.headers["ETag"] == etag
+
+
+def test_the_last_page_of_incoming_links_offers_no_more(monkeypatch):
+    from practicebank.endpoint import linked_data
+
+    store = PracticeStore()
+    concept = f"<{BASE}concept/topic/many>"
+    store.ox.load("\n".join(f"<{BASE}id/practice/q{i}> <{BASE}def/topic> {concept} ."
+                            for i in range(INCOMING_PAGE * 3)).encode(),
+                  ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(BASE + "graph/test"))
+    monkeypatch.setattr(linked_data, "MAX_INCOMING_PAGE", 1)
+    client = create_app({"TESTING": True, "STORE": store}).test_client()
+    assert "?incoming=1" in client.get("/concept/topic/many.html").data.decode()
+    last = client.get("/concept/topic/many.html?incoming=1").data.decode()
+    assert "?incoming=2" not in last and "?incoming=0" in last
+    # the links read for page 0 are remembered, and page 1 gives the next ones
+    pages = [{t.subject for t in ox.parse(client.get(
+        f"/concept/topic/many.nt?incoming={n}").data, ox.RdfFormat.N_TRIPLES)
+        if t.predicate.value == BASE + "def/topic"} for n in (0, 1)]
+    assert len(pages[0]) == len(pages[1]) == INCOMING_PAGE and not pages[0] & pages[1]
+
+
+def test_the_dataset_description_is_a_system_graph_for_http_writes():
+    store = PracticeStore()
+    ensure_demo(store)
+    client = create_app({"TESTING": True, "STORE": store, "WRITE_TOKEN": "t"}).test_client()
+    update = (f'INSERT DATA {{ GRAPH <{BASE}graph/dataset> {{ <{BASE}id/dataset/practicebank> '
+              f'<http://purl.org/dc/terms/title> "forged"@en }} }}')
+    response = client.post("/update", data=update, headers={
+        "Content-Type": "application/sparql-update", "Authorization": "Bearer t"})
+    assert response.status_code == 403
+    assert b"forged" not in client.get("/dataset", headers={"Accept": "text/turtle"}).data
