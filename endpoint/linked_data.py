@@ -148,13 +148,13 @@ def ontology(extension: str | None = None) -> Response:
 @bp.get("/def/")
 def ontology_page() -> Response:
     """The ontology's documentation (the namespace document)."""
-    return html_document("def/", ontology_docs().render_ontology(), public_base() + "def")
+    return html_document("def/", ontology_docs().render_ontology())
 
 
 @bp.get("/concept/")
 def vocabularies_page() -> Response:
     """The index of the concept schemes."""
-    return html_document("concept/", ontology_docs().render_vocabularies(), None)
+    return html_document("concept/", ontology_docs().render_vocabularies())
 
 
 @bp.get(CONTEXT_PATH)
@@ -313,7 +313,8 @@ def serialize(triples: list[ox.Triple], fmt: Format) -> bytes:
     return out.getvalue()
 
 
-def html_document(stem: str, body: str, canonical: str | None) -> Response:
+def html_document(stem: str, body: str) -> Response:
+    """A page that is not a description (the ontology's, the vocabularies' index)."""
     return finish(Response(body, content_type="text/html; charset=utf-8"), stem, None)
 
 
