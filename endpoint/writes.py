@@ -32,11 +32,7 @@ from typing import TypeVar
 from flask import Request
 
 from practicebank.backend import Store
-from practicebank.dataset_description import (
-    DESCRIPTION_NAME,
-    changed_graphs,
-    refresh_after_commit,
-)
+from practicebank.dataset_description import changed_graphs, refresh_after_commit
 from practicebank.journal import ChangeSet
 from practicebank.namespaces import graph_node
 from practicebank.problems import ValidationFailed, errors
@@ -52,11 +48,11 @@ from .write_validation import check_change
 T = TypeVar("T")
 
 #: The graphs only the loader writes: the bundled model and reference data (what validation
-#: takes as context), the provenance of loads and the dataset description (made again after
-#: every commit).
+#: takes as context) and the provenance of loads. The dataset description (graph/dataset) is
+#: not one: a write that touches it (``CLEAR ALL``, say) is followed by a description made
+#: from scratch, which replaces whatever the write put there.
 SYSTEM_GRAPHS = frozenset(graph_node(name) for name in
-                          [*(b.graph for b in CONTEXT_BUNDLES), PROVENANCE_GRAPH,
-                           DESCRIPTION_NAME])
+                          [*(b.graph for b in CONTEXT_BUNDLES), PROVENANCE_GRAPH])
 
 __all__ = ["SYSTEM_GRAPHS", "Writer", "require_write_access"]
 
@@ -104,8 +100,8 @@ def require_admin(change: ChangeSet, *, admin: bool, admin_configured: bool) -> 
     raise EndpointError(
         403, "admin_required",
         f"The write was refused and nothing was changed: it would change the system graph(s) "
-        f"{names} (ontology, vocabularies, reference data, provenance, dataset description), "
-        f"which only the loader changes. To change them anyway, {how}.")
+        f"{names} (ontology, vocabularies, reference data, provenance), which only the loader "
+        f"changes. To change them anyway, {how}.")
 
 
 # -- planning, checking, applying --------------------------------------------------------------

@@ -127,8 +127,7 @@ SETTINGS: tuple[Setting, ...] = (
             "Bearer token every write must carry. Empty disables writes (403).", secret=True),
     Setting("admin_token", "", str,
             "Bearer token for writes to the system graphs (ontology, vocabularies, reference "
-            "data, provenance, dataset description), which otherwise only the loader "
-            "changes. Empty: no HTTP "
+            "data, provenance), which otherwise only the loader changes. Empty: no HTTP "
             "write may touch them (403).", secret=True),
     Setting("service_allowlist", "", str,
             "Space-separated URL prefixes that SERVICE and LOAD may call; empty allows none."),
