@@ -28,7 +28,7 @@ from typing import Protocol
 import pyoxigraph as ox
 
 from practicebank.merged_default import HIDDEN
-from practicebank.namespaces import ID, PB
+from practicebank.namespaces import ID
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 #: Label properties, best first: the first a resource has names it.
@@ -365,5 +365,5 @@ def source_graphs(description: Description) -> list[ox.NamedNode]:
     return sorted(counts, key=lambda g: -counts[g])
 
 
-PRACTICE = ox.NamedNode(str(PB.Practice))
+#: Where records' IRIs start (``id/{kind}/…``).
 ID_BASE = str(ID)
