@@ -100,24 +100,10 @@ def split_extension(path: str) -> tuple[str, Document | None]:
     return path, None
 
 
-@bp.get("/id/<path:rest>")
-def thing_id(rest: str) -> Response:
-    return dereference("id/" + rest)
-
-
-@bp.get("/concept/<path:rest>")
-def thing_concept(rest: str) -> Response:
-    return dereference("concept/" + rest)
-
-
-@bp.get("/graph/<path:rest>")
-def thing_graph(rest: str) -> Response:
-    return dereference("graph/" + rest)
-
-
-@bp.get("/def/<path:rest>")
-def thing_def(rest: str) -> Response:
-    return dereference("def/" + rest)
+@bp.get(f"/<any({', '.join(AREAS)}):area>/<path:rest>")
+def thing(area: str, rest: str) -> Response:
+    """Any IRI (or document URL) under one of the served areas."""
+    return dereference(f"{area}/{rest}")
 
 
 @bp.get("/graph/")
