@@ -47,6 +47,7 @@ import pyoxigraph as ox
 
 from . import formats
 from .backend import Store
+from .journal import fsync_folder
 from .namespaces import GRAPH, PREFIXES, slugify
 from .progress import QUIET, Progress
 from .settings import default_dump_dir
@@ -389,7 +390,7 @@ def _publish(scratch: Path, folder: Path, manifest: Manifest) -> None:
         target = folder / f.path
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(scratch / f.path, target)
-        _sync_dir(target.parent)
+        fsync_folder(target.parent)
     graphs_of_day = folder / "graphs" / manifest.date
     listed = {f.path for f in manifest.files}
     _write_atomic(folder / MANIFESTS / f"{manifest.date}.json", manifest.to_bytes())
@@ -411,16 +412,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(f.name, path)
-    _sync_dir(path.parent)
-
-
-def _sync_dir(path: Path) -> None:
-    """Make a rename in ``path`` survive a crash (the directory entry itself is synced)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_folder(path.parent)
 
 
 @contextmanager
