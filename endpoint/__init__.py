@@ -19,6 +19,8 @@ from practicebank import settings
 from practicebank.store import default_store_path
 
 from . import (
+    browse,
+    charts,
     dataset,
     db,
     discovery,
@@ -29,9 +31,11 @@ from . import (
     metrics,
     pages,
     protocol,
+    search,
     security_headers,
     site_links,
     update,
+    workbench,
 )
 from .bodies import BodyGuard
 from .fast_lane import FastLane
@@ -81,6 +85,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(dumps.bp)
     app.register_blueprint(linked_data.bp)
     app.register_blueprint(discovery.bp)
+    app.register_blueprint(workbench.bp)
+    app.register_blueprint(search.bp)
+    app.register_blueprint(browse.bp)
+    app.register_blueprint(charts.bp)
     # Flask reads bodies through the guard: under a deadline, a cap and a bounded number of
     # readers. The fast lane, in front, takes only GETs and never reads a body.
     app.wsgi_app = BodyGuard(app, app.wsgi_app)

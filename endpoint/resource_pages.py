@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
@@ -38,6 +37,7 @@ from .descriptions import (
     source_graphs,
 )
 from .html_facts import facts_html
+from .per_commit import PerCommit
 from .runtime import get_runtime
 from .site_links import link_for, public_base, rewriter
 
@@ -419,37 +419,9 @@ def listing(stem: str) -> str:
     return body
 
 
-class ListingOrders:
-    """Each listing's order (label, IRI), built once per committed write.
-
-    Building reads every member's label (100,000 practices: seconds), so one thread builds
-    while requests that arrive meanwhile get the previous commit's order when there is one,
-    rather than all building the same list at once."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.entries: dict[tuple[str, str], tuple[object, list[tuple[str, str]]]] = {}
-
-    def get(self, key: tuple[str, str], version: object,
-            build: Callable[[], list[tuple[str, str]]]) -> list[tuple[str, str]]:
-        entry = self.entries.get(key)
-        if entry is not None and entry[0] == version:
-            return entry[1]
-        if entry is not None and not self.lock.acquire(blocking=False):
-            return entry[1]  # another request is building the new order
-        if entry is None:
-            self.lock.acquire()
-        try:
-            entry = self.entries.get(key)
-            if entry is None or entry[0] != version:
-                entry = (version, build())
-                self.entries[key] = entry
-            return entry[1]
-        finally:
-            self.lock.release()
-
-
-ORDERS = ListingOrders()
+#: Each listing's order (label, IRI), built once per committed write (100,000 practices:
+#: seconds), never sorted per request.
+ORDERS: PerCommit[list[tuple[str, str]]] = PerCommit()
 #: Above this many members, labels are read by scanning each label property once rather
 #: than looking each member up (measured on 100,000 practices: 1.7 s against 18 s and more).
 SCAN_ABOVE = 2000
@@ -458,9 +430,7 @@ SCAN_ABOVE = 2000
 def ordered_members(class_iri: str, stem: str) -> list[tuple[str, str]]:
     """(label, IRI) of every instance of ``class_iri`` under ``stem``, sorted by label once
     per committed write (a listing never sorts the store per request)."""
-    runtime = get_runtime()
-    return ORDERS.get((class_iri, stem), (id(runtime), runtime.version()),
-                      lambda: build_order(source(), class_iri, stem))
+    return ORDERS.get((class_iri, stem), lambda: build_order(source(), class_iri, stem))
 
 
 def build_order(src, class_iri: str, stem: str) -> list[tuple[str, str]]:
