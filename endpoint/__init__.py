@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from practicebank import settings
 from practicebank.store import default_store_path
@@ -93,6 +94,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # readers. The fast lane, in front, takes only GETs and never reads a body.
     app.wsgi_app = BodyGuard(app, app.wsgi_app)
     app.wsgi_app = FastLane(app, app.wsgi_app)  # the plain query GET skips Flask's machinery
+    if app.config["PROXY_HOPS"]:  # outermost, so every layer sees the client's scheme and host
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,
+                                x_prefix=hops)
     return app
 
 

@@ -146,6 +146,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("dump_dir", "", str,
             "Folder of the dumps that `practicebank dump` writes and `serve` publishes at "
             "/dumps/; default: STORE.dumps beside the store."),
+    Setting("proxy_hops", 0, int,
+            "How many reverse proxies in front of the server set X-Forwarded-For, -Proto, "
+            "-Host and -Prefix; the server then builds its links and redirects from them (https "
+            "behind TLS termination). 0 trusts none: anyone can send those headers.",
+            minimum=0),
     Setting("access_log", True, bool,
             "Write one JSON line per request (method, path, status, duration, query hash) "
             "to the practicebank.access logger."),

@@ -484,3 +484,25 @@ def test_a_write_to_the_dataset_description_is_replaced_at_once():
     assert b"forged" not in client.get("/dataset", headers={"Accept": "text/turtle"}).data
     assert not bool(store.query(
         f'ASK {{ GRAPH <{BASE}graph/dataset> {{ ?s ?p "forged"@en }} }}'))
+
+
+# -- behind a reverse proxy ---------------------------------------------------------------
+
+
+def test_behind_proxy_hops_the_forwarded_scheme_and_host_make_the_links(demo_store):
+    """With ``proxy_hops = 1`` (nginx terminating TLS in front), the 303, Content-Location
+    and the page's links use the scheme and host the client used, not the proxy's hop."""
+    client = create_app({"TESTING": True, "STORE": demo_store, "PROXY_HOPS": 1}).test_client()
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "data.example.org",
+                 "X-Forwarded-For": "203.0.113.9", "Accept": "text/html"}
+    practice = first(demo_store,
+                     f"SELECT ?s WHERE {{ ?s a <{BASE}def/Practice> }} ORDER BY ?s LIMIT 1")
+    path = "/" + practice[len(BASE):]
+    hop = client.get(path, headers=forwarded)
+    assert hop.status_code == 303
+    assert hop.headers["Location"] == f"https://data.example.org{path}.html"
+    page = client.get(path + ".html", headers=forwarded)
+    assert page.status_code == 200
+    assert page.headers["Content-Location"].startswith("https://data.example.org/")
+    assert 'href="https://data.example.org/' in page.get_data(as_text=True)
+    assert 'href="http://data.example.org/' not in page.get_data(as_text=True)

@@ -116,3 +116,15 @@ def test_restore_stops_a_gzip_bomb_at_the_size_limit(tmp_path, store_path):
     assert result.exit_code != 0
     assert "Traceback" not in result.output
     assert graph_count(store_path) == 0
+
+
+def test_forged_forwarded_headers_are_ignored_unless_proxies_are_declared(demo_store):
+    """With the default ``proxy_hops = 0`` a client cannot move the server's links to a host
+    of its choosing by sending X-Forwarded-Host (a cache in front would keep the poisoned
+    redirect for everyone)."""
+    client = create_app({"TESTING": True, "STORE": demo_store}).test_client()
+    hop = client.get("/id/practice/clear-hold-build", headers={
+        "Accept": "text/html", "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https",
+        "X-Forwarded-Prefix": "/phish"})
+    assert hop.status_code == 303
+    assert hop.headers["Location"] == "http://localhost/id/practice/clear-hold-build.html"
