@@ -113,7 +113,9 @@ def test_service_description_has_void_counts_and_graphs(client):
     dataset = rdflib.URIRef("https://w3id.org/practicebank/id/dataset/practicebank")
     assert graph.value(dataset, void.triples).toPython() == 2
     assert (None, sd.name, rdflib.URIRef(GRAPH)) in graph
-    assert client.get("/sparql", headers={"Accept": BROWSER}).mimetype == "text/html"
+    assert client.get("/sparql", headers={"Accept": BROWSER}).status_code == 303  # to /query
+    assert client.get("/sparql", query_string={"format": "html"},
+                      headers={"Accept": BROWSER}).mimetype == "text/html"
 
 
 # -- operations ------------------------------------------------------------------------------

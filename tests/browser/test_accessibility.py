@@ -54,6 +54,7 @@ PAGES = [
     ("query-results", "/sparql?" + urllib.parse.urlencode(
         {"query": SMALL_SELECT, "format": "html"}), 200),
     ("not-found", "/id/practice/no-such-thing.html", 404),
+    ("query-editor", "/query", 200),
 ]
 #: The pages drawn by our own templates (layout, resource, listing, not_found, index) and
 #: by the query results' page, for the checks axe does not make.
