@@ -27,6 +27,7 @@ from flask import Blueprint, Response, jsonify, render_template, request, url_fo
 from practicebank.namespaces import PREFIXES
 
 from .pages import example_query
+from .site_links import local_root, public_base
 
 bp = Blueprint("workbench", __name__)
 
@@ -123,6 +124,8 @@ def query_editor() -> Response:
         chosen=chosen,
         examples=examples(),
         prefixes=PREFIXES,
+        public_base=public_base(),
+        local_root=local_root(),
     )
     response = Response(page, content_type="text/html; charset=utf-8")
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY

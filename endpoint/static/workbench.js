@@ -379,8 +379,26 @@
     });
   }
   yasr.on("drawn", nameControls);
-  new MutationObserver(nameControls).observe(document.getElementById("yasr"),
-                                             {childList: true, subtree: true});
+
+  /* Result IRIs under the public base (https://w3id.org/practicebank/...) open this
+   * server's page of the resource, so a click works before w3id.org points here; the
+   * link's text keeps the public IRI. */
+  var PUBLIC_BASE = root.dataset.publicBase;
+  var LOCAL_ROOT = root.dataset.localRoot;
+  function localLinks() {
+    if (!PUBLIC_BASE || PUBLIC_BASE === LOCAL_ROOT) {
+      return;
+    }
+    document.getElementById("yasr").querySelectorAll("a[href]").forEach(function (a) {
+      var href = a.getAttribute("href");
+      if (href.indexOf(PUBLIC_BASE) === 0) {
+        a.setAttribute("href", LOCAL_ROOT + href.slice(PUBLIC_BASE.length));
+      }
+    });
+  }
+  yasr.on("drawn", localLinks);
+  new MutationObserver(function () { nameControls(); localLinks(); }).observe(
+    document.getElementById("yasr"), {childList: true, subtree: true});
 
   var shareLink = document.getElementById("share-link");
   var downloads = {

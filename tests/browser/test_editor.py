@@ -126,6 +126,31 @@ def test_the_download_and_share_links_follow_the_query(strict, demo_site):
     recorder.check()
 
 
+def test_a_result_iri_opens_its_page_on_this_server(strict, demo_site):
+    """IRIs under the public base link to this server's page of the resource, which opens."""
+    page, recorder = strict
+    query = ("PREFIX pb: <https://w3id.org/practicebank/def/>\n"
+             "SELECT ?practice WHERE { ?practice a pb:Practice } ORDER BY ?practice LIMIT 3")
+    open_editor(page, demo_site.base, "/query?" + urllib.parse.urlencode({"query": query}))
+    page.click(".yasqe_queryButton")
+    page.wait_for_selector(".yasr table.dataTable tbody tr a[href]")
+    link = page.locator(".yasr table.dataTable tbody tr a[href]").first
+    href = link.get_attribute("href")
+    assert href.startswith(demo_site.base + "/id/practice/"), href
+    if link.get_attribute("target") == "_blank":  # YASR opens result links in a new tab
+        with page.expect_popup() as popup:
+            link.click()
+        opened = popup.value
+    else:
+        with page.expect_navigation():
+            link.click()
+        opened = page
+    opened.wait_for_load_state()
+    assert opened.url.startswith(demo_site.base + "/id/practice/"), opened.url
+    assert opened.locator("h1").count() == 1
+    recorder.check()
+
+
 def test_a_shared_link_opens_the_editor_on_its_query(strict, demo_site):
     page, recorder = strict
     query = 'SELECT ?s WHERE { ?s ?p "a & b <c>" } LIMIT 3'
