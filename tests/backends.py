@@ -19,13 +19,13 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from endpoint_live import free_port, wait_until_up
+from endpoint_live import free_port
 
+from practicebank import oxigraph_server
 from practicebank.remote_store import RemoteStore
 
 INSTALL_HINT = ("Virtuoso is needed for these tests: install the Debian/Ubuntu package "
@@ -65,40 +65,17 @@ def start_oxigraph(folder: Path, *, union_default_graph: bool = True,
     ``--union-default-graph`` makes every client see the union of the named graphs as the
     default graph (RemoteStore asks for it per query anyway), and makes the server ignore a
     query's own ``FROM`` (conftest.py's shared server runs without it); ``query_timeout``
-    (seconds) is the server's own limit on a query."""
-    binary = Path(sys.executable).with_name("oxigraph")
-    command = str(binary) if binary.exists() else shutil.which("oxigraph")
-    if command is None:
-        raise BackendUnavailable("oxigraph not found: pip install oxigraph (the test extra)")
+    (seconds) is the server's own limit on a query. The process handling is
+    :func:`practicebank.oxigraph_server.start_oxigraph`, shared with the partner endpoints."""
     folder.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    log = folder / "oxigraph.log"
-    arguments = [command, "serve", "--location", str(folder / "data"),
-                 "--bind", f"127.0.0.1:{port}"]
-    if union_default_graph:
-        arguments.append("--union-default-graph")
-    if query_timeout is not None:
-        arguments += ["--timeout-s", str(query_timeout)]
-    with open(log, "wb") as out:
-        process = subprocess.Popen(arguments, stdout=subprocess.DEVNULL, stderr=out)
-    base = f"http://127.0.0.1:{port}"
-
-    def stop() -> None:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
     try:
-        wait_until_up(f"{base}/query?query=ASK%7B%7D", process, log)
-    except BaseException:
-        stop()
-        raise
-    return Backend("oxigraph", f"{base}/query", f"{base}/update", f"{base}/store",
-                   _stop=stop)
+        server = oxigraph_server.start_oxigraph(
+            folder / "data", log=folder / "oxigraph.log",
+            union_default_graph=union_default_graph, timeout_s=query_timeout)
+    except oxigraph_server.OxigraphUnavailable as error:
+        raise BackendUnavailable(str(error)) from None
+    return Backend("oxigraph", server.query_url, server.update_url, server.store_url,
+                   _stop=server.stop)
 
 
 def virtuoso_script() -> Path:

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 #: The browser tests' fixtures (tests/browser_fixtures.py says why they are a plugin).
-pytest_plugins = ("browser_fixtures",)
+pytest_plugins = ("browser_fixtures", "partner_endpoints")
 
 def find_shared() -> Path:
     """The project's ``shared/`` folder: ``$PRACTICEBANK_SHARED`` or ``../shared``."""

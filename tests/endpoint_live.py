@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,28 +20,9 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from practicebank.oxigraph_server import free_port, start_oxigraph, wait_until_up
+
 TOKEN = "live-test-token"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited:\n{log.read_text()}")
-        try:
-            urllib.request.urlopen(url, timeout=2).close()
-            return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"no answer from {url} in {timeout} s:\n{log.read_text()}") from None
-            time.sleep(0.1)
 
 
 class LiveServer:
@@ -177,14 +157,5 @@ def cpu_seconds(pids: list[int]) -> float:
 
 def oxigraph_serve(location: Path, tmp: Path) -> tuple[subprocess.Popen, str]:
     """``oxigraph serve`` (the PyPI package ``oxigraph``) on a free loopback port."""
-    binary = Path(sys.executable).with_name("oxigraph")
-    port = free_port()
-    log = tmp / f"oxigraph-{port}.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [str(binary if binary.exists() else shutil.which("oxigraph")), "serve",
-             "--location", str(location), "--bind", f"127.0.0.1:{port}"],
-            stdout=subprocess.DEVNULL, stderr=out)
-    base = f"http://127.0.0.1:{port}"
-    wait_until_up(f"{base}/query?query=ASK%7B%7D", process, log)
-    return process, base
+    server = start_oxigraph(location, log=tmp / f"oxigraph-{location.name}.log")
+    return server.process, server.base
