@@ -21,6 +21,7 @@ import pyoxigraph as ox
 from practicebank.formats import by_name, of_kind
 from practicebank.settings import BY_NAME
 from practicebank.sparql_text import has_dataset_clause
+from practicebank.text_analysis import SPARQL_FUNCTIONS
 
 from .federation import RemotePlan, ServiceProxy, remote_failure
 from .html_results import write_html
@@ -128,10 +129,27 @@ def execute(store: ox.Store, job: QueryJob, channel: Channel, *,
         text = job.remote.bind(proxy.prefix(token))
     try:
         run_query(store, job, text, channel, registration=registration,
-                  check_deadline=check_deadline)
+                  check_deadline=check_deadline, functions=SPARQL_FUNCTIONS)
     finally:
         if token is not None:
             proxy.unregister(token)
+
+
+def query_options(job: QueryJob, text: str, functions: dict | None = None) -> dict:
+    """The keyword arguments of ``Store.query`` for ``text`` run as part of ``job``: its
+    base IRI and dataset, and the custom functions of an embedded store."""
+    options = {
+        "base_iri": job.base_iri,
+        "use_default_graph_as_union": job.default_graph is None
+        and not has_dataset_clause(text),
+        "default_graph": [ox.NamedNode(g) for g in job.default_graph]
+        if job.default_graph is not None else None,
+        "named_graphs": [ox.NamedNode(g) for g in job.named_graphs]
+        if job.named_graphs is not None else None,
+    }
+    if functions:
+        options["custom_functions"] = functions
+    return options
 
 
 #: Turns a store's own exception into the error answer it means (None: not one of its own).
@@ -139,25 +157,18 @@ Classify = Callable[[BaseException], "JobError | None"]
 
 
 def run_query(store, job: QueryJob, text: str, channel: Channel, *, registration=None,
-              check_deadline: bool = False, classify: Classify | None = None) -> None:
+              check_deadline: bool = False, classify: Classify | None = None,
+              functions: dict | None = None) -> None:
     """Evaluate ``text`` (the job's query, perhaps rewritten for the proxy) on ``store``,
     anything with pyoxigraph's ``Store.query``, and send the answer or the error to
     ``channel``. ``classify`` reads the exceptions of a store that is not pyoxigraph's (a
-    remote server's refusal, its timeout)."""
+    remote server's refusal, its timeout); ``functions`` are the custom functions of an
+    embedded store (``pbf:matches``; a remote server has its own or none)."""
     def fail(error: JobError) -> None:
         channel.send(("error", error.code, error.kind, error.message))
 
     try:
-        results = store.query(
-            text,
-            base_iri=job.base_iri,
-            use_default_graph_as_union=job.default_graph is None
-            and not has_dataset_clause(text),
-            default_graph=[ox.NamedNode(g) for g in job.default_graph]
-            if job.default_graph is not None else None,
-            named_graphs=[ox.NamedNode(g) for g in job.named_graphs]
-            if job.named_graphs is not None else None,
-        )
+        results = store.query(text, **query_options(job, text, functions))
     except SyntaxError as exc:
         fail(JobError(400, "syntax_error",
                       f"The query is not valid SPARQL: {exc}. Fix it at that line:column and "
