@@ -26,6 +26,7 @@ from flask import abort, render_template, request
 
 from practicebank.namespaces import BASE
 
+from .crime_trend import crime_trend_svg
 from .description_source import source
 from .descriptions import (
     LABELS,
@@ -377,7 +378,14 @@ def crime_counts(description: Description, r: Renderer) -> dict | None:
             except ValueError:
                 continue
     rows = [((m, None), (f"{n:,}", None)) for m, n in sorted(totals.items())]
-    return {"title": "Recorded crime", "links": [link],
+    chart_page = (f"{request.script_root}/charts/force/"
+                  f"{description.subject.value.rsplit('/', 1)[-1]}")
+    return {"title": "Recorded crime",
+            "links": [link, ("Chart of recorded crime by month, with practice start dates",
+                             chart_page)],
+            # Force-level counts only (no LSOA rows); None where there are none.
+            "figure": crime_trend_svg(description.subject.value,
+                                      r.label(description.subject)),
             "table": {"head": ("Month", "Crimes recorded"), "rows": rows}}
 
 

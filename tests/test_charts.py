@@ -377,6 +377,17 @@ def test_a_forces_crime_trend_counts_force_level_observations_by_month(crime_app
         assert crime_trend_svg(BASE + "id/force/avon-and-somerset") is None
 
 
+def test_the_force_page_embeds_its_crime_trend_and_links_the_chart_page(crime_app, client):
+    app, _ = crime_app
+    page = app.test_client().get("/id/force/merseyside.html").get_data(as_text=True)
+    section = page[page.index("Recorded crime"):]
+    assert re.search(r"<svg\b[^>]*role=\"img\"", section), "no chart in the crime section"
+    assert 'href="/charts/force/merseyside"' in section
+    assert "charts.css" in page
+    quiet = client.get("/id/force/avon-and-somerset.html").get_data(as_text=True)
+    assert "charts.css" not in quiet and "/charts/force/" not in quiet  # no counts, no chart
+
+
 def test_a_force_without_counts_says_so_and_an_unknown_force_is_404(client):
     page = client.get("/charts/force/avon-and-somerset")
     assert page.status_code == 200 and b"no recorded-crime counts" in page.data
