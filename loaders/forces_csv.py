@@ -4,9 +4,11 @@ Each force becomes ``id/force/{data.police.uk id}``; a force that data.police.uk
 list (British Transport Police, Police Scotland, the Crown Dependencies, the national special
 forces) gets the slug of its name instead, e.g. ``id/force/british-transport-police``.
 A force links to its ONS Police Force Area with ``pb:policeForceArea`` (a link, not an
-identity), to its data.police.uk API record with ``rdfs:seeAlso`` and to its region.
+identity) and carries that area's code as ``pb:gssCode`` (the key other datasets join on),
+links to its data.police.uk API record with ``rdfs:seeAlso`` and to its region.
 Every force links out: a force data.police.uk does not list has its own web site as
-``schema:url`` instead (``WEBSITES``, each checked against a public page). Its country is
+``schema:url`` instead, and so does any other force whose site a public page verified
+(``WEBSITES``, each with the page it was read on). Its country is
 a concept of the country scheme (``pb:country concept/country/wales``); the four Welsh
 forces also have their Welsh names as ``skos:prefLabel`` in ``@cy``.
 """
@@ -60,9 +62,28 @@ WELSH_NAMES = {
     "north-wales": "Heddlu Gogledd Cymru",
     "south-wales": "Heddlu De Cymru",
 }
-#: The web sites of the forces data.police.uk does not list (schema:url), so that every force
-#: links out. Each was read on a public page (the address after it):
+#: Forces' own web sites (schema:url): every force data.police.uk does not list, so that every
+#: force links out, and the others whose site a stored public page verified (all read
+#: 2026-12-01; a force missing here had no such page among those searched). Each was read on
+#: the public page named above it:
 WEBSITES = {
+    # infobox "www.avonandsomerset.police.uk",
+    # https://en.wikipedia.org/wiki/Avon_and_Somerset_Constabulary
+    "avon-and-somerset": "https://www.avonandsomerset.police.uk/",
+    # infobox "Website www.gwent.police.uk", https://wikimili.com/en/Gwent_Police
+    "gwent": "https://www.gwent.police.uk/",
+    # infobox "Website www.kent.police.uk", https://en.wikipedia-on-ipfs.org/wiki/Kent_Police
+    "kent": "https://www.kent.police.uk/",
+    # the force's own pages, https://www.lancashire.police.uk/news/2023/december/
+    "lancashire": "https://www.lancashire.police.uk/",
+    # the force's own Welsh pages, https://www.south-wales.police.uk/cy/amdanom-ni/swp-50/
+    "south-wales": "https://www.south-wales.police.uk/",
+    # the force's own pages,
+    # http://www.sussex.police.uk/policing-in-sussex/the-organisation/who-we-are
+    "sussex": "https://www.sussex.police.uk/",
+    # the force's own pages,
+    # https://www.thamesvalley.police.uk/contact/af/contact-us/us/contact-us/tvp/media-office/
+    "thames-valley": "https://www.thamesvalley.police.uk/",
     # the force's own pages (annual report), https://guernsey.police.uk/AR22
     "bailiwick-of-guernsey-law-enforcement": "https://guernsey.police.uk/",
     # infobox "Website www.btp.police.uk", https://en.wikipedia.org/wiki/British_Transport_Police
@@ -143,13 +164,16 @@ def convert_forces(rows: Iterable[Mapping[str, str]], *, file: str) -> Conversio
         if police_id:
             g.add((force, PB.policeUkId, Literal(police_id)))
             g.add((force, RDFS.seeAlso, URIRef(POLICE_API + police_id)))
-        elif website := WEBSITES.get(slug):
+        if website := WEBSITES.get(slug):
             g.add((force, SCHEMA.url, URIRef(website)))
         if region := regions.get(slug):
             g.add((force, PB.region, concept("region", region)))
         if code := (row.get("ons_pfa_code") or "").strip():
             area = URIRef(ONS_GEOGRAPHY + code)
             g.add((force, PB.policeForceArea, area))
+            # The code of the area the force is responsible for, as every organisation's GSS
+            # code is written: what other datasets (Wikidata's P836, ONS lookups) join on.
+            g.add((force, PB.gssCode, Literal(code)))
             g.add((area, RDF.type, PB.PoliceForceArea))
             g.add((area, DCTERMS.identifier, Literal(code)))
             label = (row.get("ons_pfa_name") or "").strip() or name

@@ -59,9 +59,16 @@ ORGANISATION_IDENTIFIERS = Bundle("organisation-identifiers", "practicebank.data
 #: corpus converters, not loaded as a graph).
 SAME_PRACTICE = Bundle("same-practice", "practicebank.data", "corpus/same-practice.csv", "csv")
 
+#: practicebank's crosswalk from its topics and intervention types to CrimeSolutions topics
+#: (pb:ConceptMapping records, example IRIs on the CrimeSolutions side), read by the
+#: cross-sector queries 15, 18 and 19: a graph of its own, apart from the vocabularies.
+CRIMESOLUTIONS_CROSSWALK = Bundle("crimesolutions-crosswalk", "practicebank.data",
+                                  "partners/crimesolutions-crosswalk.ttl")
+
 #: What ``serve --demo`` loads, in order: the model first, then the data that uses it.
 DEMO_BUNDLES: tuple[Bundle, ...] = (
-    ONTOLOGY, VOCABULARIES, FORCES, ORGANISATIONS, SAMPLE, EVALUATIONS, *CORPUS,
+    ONTOLOGY, VOCABULARIES, FORCES, ORGANISATIONS, SAMPLE, EVALUATIONS,
+    CRIMESOLUTIONS_CROSSWALK, *CORPUS,
     ORGANISATION_IDENTIFIERS,
 )
 

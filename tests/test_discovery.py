@@ -80,11 +80,13 @@ def every_loc(client, **options) -> dict[str, list[str]]:
 
 
 def iris(store: PracticeStore, *classes: str) -> set[str]:
-    """The IRIs with one of ``classes`` as type in any graph: the store's own answer."""
+    """Our IRIs (under the public base: the sitemap lists no one else's, such as the
+    example CrimeSolutions topics of the crosswalk) with one of ``classes`` as type in any
+    graph: the store's own answer."""
     values = " ".join(f"<{c}>" for c in classes)
     rows = store.query(f"SELECT DISTINCT ?s WHERE {{ VALUES ?c {{ {values} }} "
                        f"GRAPH ?g {{ ?s a ?c }} FILTER (isIRI(?s)) }}")
-    return {row["s"].value for row in rows}
+    return {row["s"].value for row in rows if row["s"].value.startswith(BASE)}
 
 
 def document(iri: str, root: str = LOCAL) -> str:
