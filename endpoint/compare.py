@@ -165,8 +165,8 @@ class Comparison:
     crimesolutions: list[dict]
 
 
-#: One cache per kind of value: a PerCommit's lock is not re-entrant, and some builds read
-#: others (the list of subjects reads the Toolkit's assessments and the topic tree).
+#: One cache per kind of value (some builds read others: the list of subjects reads the
+#: Toolkit's assessments and the topic tree).
 CROSSWALK_CACHE: PerCommit[list] = PerCommit()
 TOOLKIT_CACHE: PerCommit[dict] = PerCommit()
 CRIMESOLUTIONS_CACHE: PerCommit[list] = PerCommit()

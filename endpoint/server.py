@@ -30,7 +30,7 @@ from flask import Flask
 
 from practicebank import settings
 
-from . import create_app
+from . import create_app, warm_up
 from .query_limits import THREAD_STACK
 from .runtime import close_runtime, get_runtime
 
@@ -107,6 +107,7 @@ def _load_app(config: dict[str, Any], host: str, port: int, _target: str) -> Fla
     with app.app_context():
         runtime = get_runtime()
         runtime.executor.wait_ready()
+    warm_up.start(app)  # the per-commit indexes, built before visitors ask for them
     # multiprocessing ends its children without running atexit hooks; its finalizers do run.
     multiprocessing.util.Finalize(app, close_runtime, args=(app,), exitpriority=10)
     print(f"practicebank endpoint on {endpoint_url(host, port)}", file=sys.stderr, flush=True)
