@@ -85,8 +85,9 @@ def public_iri(path: str) -> str:
 
 
 #: The site's navigation: (path under the root, text).
-NAVIGATION = (("id/practice/", "Practices"), ("concept/", "Vocabularies"), ("def/", "Ontology"),
-              ("dataset", "Dataset"), ("dumps/", "Dumps"))
+NAVIGATION = (("practices", "Practices"), ("search", "Search"), ("charts", "Charts"),
+              ("compare", "Compare"), ("concept/", "Vocabularies"), ("def/", "Ontology"),
+              ("dataset", "Dataset"), ("dumps/", "Dumps"), ("query", "Query"))
 
 
 def chrome() -> dict:

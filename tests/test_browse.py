@@ -431,3 +431,17 @@ def test_a_remote_store_is_browsed_through_sparql(oxigraph_backend):
             assert iris(listing(c, {"effect": "1"})) == [BASE + "id/practice/a"]
         finally:
             store.commit_changes(ChangeSet(dropped={graph_node(name)}))
+
+
+def test_each_chosen_facet_has_a_working_clear_link_and_the_others_none(client):
+    """The "Clear {facet}" link drops that facet's values and keeps the rest (a template
+    once read the dict's ``clear`` method as the link: every facet showed a broken one)."""
+    page = client.get("/practices?rating=promising&sort=date").get_data(as_text=True)
+    links = [(href, name) for href, name in re.findall(
+        r'<a href="([^"]*)">Clear ([^<]+)</a>', page) if name != "all filters"]
+    assert len(links) == 1, links
+    href = html.unescape(links[0][0])
+    assert href.startswith("/practices") and "rating=" not in href and "sort=date" in href
+    assert client.get(href).status_code == 200
+    assert "Clear " not in client.get("/practices").get_data(as_text=True).replace(
+        "Clear all", "")
