@@ -361,30 +361,12 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
             self._fail(404, "unknown remote call")
             return
         registration, endpoint = found
-        if endpoint == REFUSED:
-            registration.failures.append("a SILENT call was refused by the allowlist")
-            self._fail(502, "refused: not on the allowlist")
-            return
-        left = registration.deadline - time.monotonic()
-        timeout = max(0.05, min(registration.timeout, left))
         try:
-            status, headers, data = _call(self.command, endpoint, body, self.headers, timeout,
-                                          registration.max_bytes)
-        except TimeoutError:
-            registration.failures.append(f"{endpoint} did not answer within {timeout:.1f} s")
-            self._fail(504, "timeout")
+            status, headers, data = call_remote(registration, endpoint, self.command, body,
+                                                self.headers)
+        except CallFailed as failed:
+            self._fail(failed.status, failed.reason)
             return
-        except (OSError, http.client.HTTPException, ValueError) as exc:
-            registration.failures.append(f"{endpoint} could not be reached ({exc})")
-            self._fail(502, "unreachable")
-            return
-        if 300 <= status < 400:
-            registration.failures.append(f"{endpoint} answered with a redirect ({status}), "
-                                         "which is not followed")
-            self._fail(502, "redirect refused")
-            return
-        if status >= 400:
-            registration.failures.append(f"{endpoint} answered {status}")
         self.send_response(status)
         for name, value in headers:
             if name.lower() in ("content-type",):
@@ -400,6 +382,47 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+
+class CallFailed(Exception):
+    """A remote call that failed (its reason already recorded on the registration): the
+    status the proxy answers the engine with, and a short reason."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def call_remote(registration: Registration, endpoint: str, method: str, body: bytes | None,
+                headers) -> tuple[int, list[tuple[str, str]], bytes]:
+    """One call to ``endpoint`` (an allowlisted target of ``registration``, or REFUSED) with
+    the registration's per-call timeout, never past its deadline, and its size cap; no
+    redirect is followed. Returns (status, headers, body); an answer of 4xx/5xx is returned
+    and recorded. Raises :class:`CallFailed` after recording why for anything else that
+    went wrong. The proxy and the bind join (:mod:`.bind_join`) both call remotes only
+    through here, so both obey the same rules and report failures the same way."""
+    if endpoint == REFUSED:
+        registration.failures.append("a SILENT call was refused by the allowlist")
+        raise CallFailed(502, "refused: not on the allowlist")
+    left = registration.deadline - time.monotonic()
+    timeout = max(0.05, min(registration.timeout, left))
+    try:
+        status, answer_headers, data = _call(method, endpoint, body, headers, timeout,
+                                             registration.max_bytes)
+    except TimeoutError:
+        registration.failures.append(f"{endpoint} did not answer within {timeout:.1f} s")
+        raise CallFailed(504, "timeout") from None
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        registration.failures.append(f"{endpoint} could not be reached ({exc})")
+        raise CallFailed(502, "unreachable") from None
+    if 300 <= status < 400:
+        registration.failures.append(f"{endpoint} answered with a redirect ({status}), "
+                                     "which is not followed")
+        raise CallFailed(502, "redirect refused")
+    if status >= 400:
+        registration.failures.append(f"{endpoint} answered {status}")
+    return status, answer_headers, data
 
 
 def _call(method: str, url: str, body: bytes | None, headers, timeout: float,

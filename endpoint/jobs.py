@@ -23,6 +23,9 @@ from practicebank.settings import BY_NAME
 from practicebank.sparql_text import has_dataset_clause
 from practicebank.text_analysis import SPARQL_FUNCTIONS
 
+from .bind_join import RemoteFailed
+from .bind_join import Settings as BindJoinSettings
+from .bind_join import rewrite as bind_join
 from .federation import RemotePlan, ServiceProxy, remote_failure
 from .html_results import write_html
 
@@ -49,6 +52,8 @@ class QueryJob:
     deadline: float = float("inf")  # time.time(); the same clock in every process
     service_timeout: float = 10.0
     service_max_bytes: int = BY_NAME["max_remote_answer"].default
+    bind_join_batch: int = BY_NAME["bind_join_batch"].default  # 0: SERVICE as written
+    bind_join_max_bindings: int = BY_NAME["bind_join_max_bindings"].default
 
 
 @dataclass(frozen=True)
@@ -128,11 +133,28 @@ def execute(store: ox.Store, job: QueryJob, channel: Channel, *,
             timeout=job.service_timeout, max_bytes=job.service_max_bytes)
         text = job.remote.bind(proxy.prefix(token))
     try:
+        if registration is not None:
+            try:
+                text = _bind_join(store, job, text, registration, proxy.prefix(token)) or text
+            except RemoteFailed:
+                error = _evaluation_error(RuntimeError(), registration)
+                channel.send(("error", error.code, error.kind, error.message))
+                return
         run_query(store, job, text, channel, registration=registration,
                   check_deadline=check_deadline, functions=SPARQL_FUNCTIONS)
     finally:
         if token is not None:
             proxy.unregister(token)
+
+
+def _bind_join(store, job: QueryJob, text: str, registration, prefix: str) -> str | None:
+    """``text`` with its SERVICE blocks evaluated as bind joins (:mod:`.bind_join`), or None
+    when the query is not one it rewrites."""
+    return bind_join(
+        text, registration,
+        lambda query: store.query(query, **query_options(job, query, SPARQL_FUNCTIONS)),
+        BindJoinSettings(job.bind_join_batch, job.bind_join_max_bindings, prefix,
+                         job.base_iri))
 
 
 def query_options(job: QueryJob, text: str, functions: dict | None = None) -> dict:

@@ -48,6 +48,17 @@ RESULT_FORMATS = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_C
                   "SPARQL_Results_TSV", "Turtle", "N-Triples", "RDF_XML", "JSON-LD", "N-Quads",
                   "TriG")
 INPUT_FORMATS = ("Turtle", "N-Triples", "RDF_XML", "JSON-LD")
+#: What ``sd:BasicFederatedQuery`` means here beyond the spec (endpoint/bind_join.py). An
+#: ``rdfs:comment`` on the service, since SD's own features name no join strategy and a
+#: feature IRI of ours would be one no client knows.
+FEDERATION_NOTE = (
+    "SERVICE calls go only to this server's allowlist, each with a per-call timeout within "
+    "the query's deadline. A SERVICE with an IRI endpoint at the top level of the WHERE "
+    "group, or as the only pattern of a top-level OPTIONAL, is evaluated as a bind join when "
+    "every SERVICE of the query is: the local solutions' bindings of the variables it shares "
+    "with the SERVICE pattern go to the remote in VALUES blocks (bind_join_batch rows per "
+    "request, at most bind_join_max_bindings in all). Any other shape is sent to the remote "
+    "as written. See docs/federation.md.")
 
 
 def n(iri: str) -> ox.NamedNode:
@@ -70,6 +81,7 @@ def describe(endpoint: str, stats: dict) -> list[ox.Triple]:
         add(service, SD + "supportedLanguage", n(SD + language))
     for feature in ("UnionDefaultGraph", "BasicFederatedQuery"):
         add(service, SD + "feature", n(SD + feature))
+    add(service, RDFS + "comment", ox.Literal(FEDERATION_NOTE, language="en"))
     for fmt in RESULT_FORMATS:
         add(service, SD + "resultFormat", n(FORMATS_NS + fmt))
     for fmt in INPUT_FORMATS:
@@ -124,6 +136,6 @@ def service_description_response() -> Response:
     else:
         ox.serialize(triples, out, fmt.rdf_format,
                      prefixes={"sd": SD, "void": VOID, "dcterms": DCT, "dcat": DCAT,
-                               "formats": FORMATS_NS})
+                               "formats": FORMATS_NS, "rdfs": RDFS})
     return Response(out.getvalue(), status=200, content_type=fmt.content_type)
 

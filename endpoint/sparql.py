@@ -102,7 +102,9 @@ def answer(runtime: Runtime, app: Flask, asked: QueryRequest) -> Answered:
                        link_root=link_root(config["PUBLIC_BASE"], asked.base or ""),
                        deadline=asked.deadline,
                        service_timeout=float(config["SERVICE_TIMEOUT"]),
-                       service_max_bytes=int(config["MAX_REMOTE_ANSWER"]))
+                       service_max_bytes=int(config["MAX_REMOTE_ANSWER"]),
+                       bind_join_batch=int(config["BIND_JOIN_BATCH"]),
+                       bind_join_max_bindings=int(config["BIND_JOIN_MAX_BINDINGS"]))
         return Answered(runtime.executor.run(job), remote)
     except JobFailed as failed:
         raise job_error(failed.error, app) from None

@@ -136,6 +136,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_remote_answer", 64 * 1024 * 1024, int,
             "Largest answer in bytes one SERVICE or LOAD call may bring back (it is held in "
             "memory on the way); larger is a 502 naming the endpoint.", minimum=1),
+    Setting("bind_join_batch", 100, int,
+            "Local bindings sent to a remote in one `VALUES` block when a query's SERVICE is "
+            "evaluated as a bind join (docs/federation.md); the remote gets one request per "
+            "batch. 0 turns bind joins off: every SERVICE goes to the remote as written.",
+            minimum=0),
+    Setting("bind_join_max_bindings", 10_000, int,
+            "Most distinct local bindings a bind join sends; a query whose local side has "
+            "more runs its SERVICE as written instead (one request for the whole pattern).",
+            minimum=1),
     Setting("snapshot_dir", "", str,
             "Folder for the workers' read-only snapshots; default: STORE.snapshots beside "
             "the store."),
