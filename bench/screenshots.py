@@ -5,10 +5,12 @@ One command::
     python bench/screenshots.py [--out docs/screenshots] [--base URL]
 
 starts ``practicebank serve --demo`` on a free loopback port with a throwaway store (or uses
-the server at ``--base``), opens the landing page, a practice page, a concept scheme page and
-the ontology page in Debian's ``chromium`` (driven by Playwright, the way
-tests/browser_fixtures.py launches it: no browser is ever downloaded) and saves each as a
-PNG of the first 1280x900 pixels, which is what a reader sees before scrolling.
+the server at ``--base``), opens the landing page, a practice page, a concept scheme page,
+the ontology page and the workbench (the query editor with an example's results, the
+faceted practices, a search, the charts, a comparison) in Debian's ``chromium`` (driven by
+Playwright, the way tests/browser_fixtures.py launches it: no browser is ever downloaded)
+and saves each as a PNG of the first 1280x900 pixels, which is what a reader sees before
+scrolling.
 """
 
 from __future__ import annotations
@@ -27,12 +29,18 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-#: (file name, path on the server).
+#: (file name, path on the server, what to do before the picture: None, or "run" to run
+#: the editor's query and wait for its table).
 PAGES = (
-    ("landing.png", "/"),
-    ("practice.png", "/id/practice/clear-hold-build.html"),
-    ("concept-scheme.png", "/concept/topic.html"),
-    ("ontology.png", "/def/"),
+    ("landing.png", "/", None),
+    ("practice.png", "/id/practice/clear-hold-build.html", None),
+    ("concept-scheme.png", "/concept/topic.html", None),
+    ("ontology.png", "/def/", None),
+    ("query-editor.png", "/query?example=08-forces-by-practice-count", "run"),
+    ("practices.png", "/practices?rating=promising", None),
+    ("search.png", "/search?q=burglary", None),
+    ("charts.png", "/charts", None),
+    ("compare.png", "/compare?topic=knife-crime", None),
 )
 VIEWPORT = {"width": 1280, "height": 900}
 #: As tests/browser_fixtures.py: --no-sandbox because CI runs as root; the rest keep a
@@ -95,12 +103,15 @@ def shoot(base: str, out: Path) -> list[Path]:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport=VIEWPORT)
-            for name, path in PAGES:
+            for name, path, action in PAGES:
                 response = page.goto(base + path)
                 if response is None or response.status != 200:
                     status = response.status if response else "no answer"
                     print(f"{path}: {status}, not saved", file=sys.stderr)
                     continue
+                if action == "run":
+                    page.click(".yasqe_queryButton")
+                    page.wait_for_selector(".yasr table.dataTable tbody tr")
                 target = out / name
                 page.screenshot(path=str(target), full_page=False)
                 saved.append(target)
