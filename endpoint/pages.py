@@ -22,6 +22,7 @@ from practicebank.formats import of_kind
 from practicebank.namespaces import PB, PREFIXES
 from practicebank.sparql_client import RemoteError
 
+from . import warm_up
 from .descriptions import RDF_TYPE
 from .linked_data import source
 from .runtime import get_runtime
@@ -118,8 +119,9 @@ def index() -> str:
 
 @bp.get("/health")
 def health() -> Response:
-    """Liveness and readiness: ``{"status": "ok", "ready": r, "triples": N, "workers": n,
-    "threads": t, "busy": b}`` (worker processes, their query threads, the busy ones).
+    """Liveness and readiness: ``{"status": "ok", "ready": r, "warming": w, "triples": N,
+    "workers": n, "threads": t, "busy": b}`` (worker processes, their query threads, the
+    busy ones; ``warming`` while the start-up builds of :mod:`.warm_up` run).
 
     The triple count comes from the runtime's cache (a full count of a big store takes a
     while), so a probe stays cheap; "ready" is false until the query workers are up.
@@ -135,4 +137,5 @@ def health() -> Response:
                            message="The store behind this endpoint does not answer.", **workers)
         response.status_code = 503
         return response
-    return jsonify(status="ok", ready=bool(status["ready"]), triples=triples, **workers)
+    return jsonify(status="ok", ready=bool(status["ready"]),
+                   warming=warm_up.warming(current_app), triples=triples, **workers)

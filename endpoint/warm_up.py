@@ -49,8 +49,19 @@ def warm(app: Flask) -> None:
             log.info("Built %s in %.1f s", name, time.monotonic() - started)
 
 
+EXTENSION = "practicebank.warm_up"
+
+
 def start(app: Flask) -> threading.Thread:
-    """:func:`warm` in a daemon thread (it never holds up the server's start or stop)."""
+    """:func:`warm` in a daemon thread (it never holds up the server's start or stop);
+    ``/health`` says ``"warming": true`` until it is done."""
     thread = threading.Thread(target=warm, args=(app,), name="warm-up", daemon=True)
+    app.extensions[EXTENSION] = thread
     thread.start()
     return thread
+
+
+def warming(app: Flask) -> bool:
+    """Whether the start-up builds are still running."""
+    thread = app.extensions.get(EXTENSION)
+    return thread is not None and thread.is_alive()

@@ -659,8 +659,9 @@ def test_stylesheet_is_served(client):
 def test_health(client, store):
     response = client.get("/health")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "ready": True, "triples": len(store.ox),
-                                   "workers": 0, "threads": 0, "busy": 0}
+    assert response.get_json() == {"status": "ok", "ready": True, "warming": False,
+                                   "triples": len(store.ox), "workers": 0, "threads": 0,
+                                   "busy": 0}
 
 
 # -- configuration and the store accessor ----------------------------------------------------
