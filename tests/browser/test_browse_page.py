@@ -5,7 +5,9 @@ violation. The page has no script: everything here is what a form and links do."
 from __future__ import annotations
 
 import csv
+import json
 import re
+import urllib.parse
 
 import pytest
 
@@ -76,3 +78,22 @@ def test_no_serious_or_critical_wcag_22_aa_violation(page, demo_site, axe_script
                f"{[n['target'] for n in v['nodes'][:3]]}"
                for v in results["violations"] if v["impact"] in FAILING]
     assert not failing, "\n".join(failing)
+
+
+def test_this_view_as_sparql_gives_the_same_list_through_the_endpoint(page, demo_site):
+    """The page's own query, opened in the editor from the page, gives the practices the
+    page lists, in the same order, when the endpoint runs it."""
+    page.goto(demo_site.base + "/practices?rating=promising&sort=title&size=100")
+    listed = [a.get_attribute("href") for a in page.locator("ol.practices > li > a").all()]
+    assert len(listed) == total(page) > 0
+    page.get_by_role("link", name="open it in the query editor").click()
+    page.wait_for_selector("#workbench .yasqe .CodeMirror")
+    query = page.evaluate("window.practicebankWorkbench.yasqe.getValue()")
+    status, _, body = demo_site.query(query)
+    assert status == 200, body[:300]
+    rows = json.loads(body)["results"]["bindings"]
+    variable = json.loads(body)["head"]["vars"][0]
+    answered = [row[variable]["value"] for row in rows]
+    base = "https://w3id.org/practicebank/"
+    assert [demo_site.base + "/" + iri[len(base):] for iri in answered] == [
+        urllib.parse.urljoin(demo_site.base + "/", href) for href in listed]

@@ -4,6 +4,7 @@ the form or the results. The page has no script: a form and links."""
 
 from __future__ import annotations
 
+import json
 import re
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -41,3 +42,22 @@ def test_the_results_reflow_at_320_pixels(page, demo_site):
     page.set_viewport_size({"width": 320, "height": 640})
     page.goto(demo_site.base + "/search?q=police")
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+
+
+def test_words_from_a_summary_find_its_practice(page, demo_site):
+    """Two words of a practice's summary, typed into the search form, list that practice."""
+    status, _, body = demo_site.query(
+        "PREFIX dcterms: <http://purl.org/dc/terms/>\n"
+        "SELECT ?p ?title ?summary WHERE { ?p a <https://w3id.org/practicebank/def/Practice> ;"
+        " dcterms:title ?title ; dcterms:abstract ?summary } ORDER BY ?p LIMIT 1")
+    assert status == 200, body[:300]
+    row = json.loads(body)["results"]["bindings"][0]
+    title, summary = row["title"]["value"], row["summary"]["value"]
+    words = sorted(set(re.findall(r"[A-Za-z]{6,}", summary)), key=len, reverse=True)[:2]
+    assert words, summary
+    page.goto(demo_site.base + "/search")
+    page.get_by_label("Words to find").fill(" ".join(words))
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"q="))
+    found = page.locator("ol.search-results > li > a").all_inner_texts()
+    assert title in found, (words, found)
