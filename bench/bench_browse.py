@@ -163,11 +163,14 @@ def run(args) -> str:
             build_store(store, args.practices)
             print(f"built {store} in {time.monotonic() - started:.0f} s", flush=True)
         ox.Store.read_only(str(store)).backup(str(tmp / "pb"))
-        process, port, _ = endpoint.start_practicebank(tmp / "pb")
-        firsts = {}
-        for name, path in (("facet index (first /practices)", "/practices"),
-                           ("text index (first /search)", f"/search?q={WORDS[0]}"),
-                           ("completion (first /complete)", "/complete?q=promis")):
+        started = time.monotonic()
+        process, port, _ = endpoint.start_practicebank(tmp / "pb")  # returns once warm
+        firsts = {"serve until /health says the start-up builds are done (listing order, "
+                  "completion, text and facet indexes, charts)":
+                  (200, (time.monotonic() - started) * 1000)}
+        for name, path in (("first /practices after that", "/practices"),
+                           ("first /search after that", f"/search?q={WORDS[0]}"),
+                           ("first /complete after that", "/complete?q=promis")):
             status, ms = first_request(port, path)
             firsts[name] = (status, ms)
             print(f"{name}: {status} in {ms / 1000:.1f} s", flush=True)
@@ -217,7 +220,8 @@ def report(args, todo, results, firsts, values) -> str:
                      f"{ordered[0]['p50']:.1f}–{ordered[-1]['p50']:.1f} | "
                      f"{sum(r['n'] for r in rounds)} | {mid['kb']:.0f} |")
         verdicts[c["group"]].append((c["name"], mid["p50"]))
-    lines += ["", "First requests of the server run (each builds an index once per commit):", ""]
+    lines += ["", "Start-up (the per-commit indexes are built as the server starts) and the "
+              "first requests after it:", ""]
     lines += [f"- {name}: {status}, {ms / 1000:.1f} s" for name, (status, ms) in firsts.items()]
     lines += ["", "Facet values offered: " + ", ".join(
         f"{k} {len(v)}" for k, v in values.items()) + ".", "", "Targets:", ""]

@@ -105,3 +105,33 @@ def _mentions(pid: str, folder: Path) -> bool:
             return str(folder).encode() in f.read()
     except OSError:
         return False
+
+
+def test_the_browse_benchmark_runs_with_one_command():
+    """``bench/bench_browse.py`` in miniature: every cell answers (no error cell) and every
+    target gets a verdict."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "bench_browse.py"), "--practices", "300",
+         "--seconds", "0.5", "--rounds", "1"],
+        capture_output=True, text=True, timeout=600,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    out = result.stdout
+    cells = re.findall(r"^\| (facet page[^|]*|text search[^|]*|autocompletion[^|]*) \| "
+                       r"([\d.]+) \|", out, re.MULTILINE)
+    assert len(cells) == 8 and all(float(p50) > 0 for _, p50 in cells), out[-2000:]
+    assert "error" not in out.split("| what |")[1].split("Start-up")[0]
+    assert len(re.findall(r"^- (PASS|FAIL): ", out, re.MULTILINE)) == 8
+
+
+def test_the_federation_benchmark_runs_with_one_command():
+    """``bench/bench_federation.py`` in miniature: both paths run, give the same answer
+    (the script stops otherwise) and the speed-up is reported."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "bench_federation.py"), "--triples", "20000",
+         "--selective", "10", "--runs", "1"],
+        capture_output=True, text=True, timeout=600,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert re.search(r"Bind join: [\d.,]+× faster than naive", result.stdout)
+    assert re.search(r"Both paths gave the same \d+ ", result.stdout)
