@@ -26,6 +26,7 @@ from flask import Blueprint, Response, current_app, render_template, request, st
 
 from . import errors, facets
 from .description_source import source
+from .params import whole_number
 from .per_commit import PerCommit
 from .site_links import link_for
 
@@ -115,9 +116,10 @@ def whole(args, name: str, default: int) -> int:
     raw = args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or len(raw) > 6:
+    number = whole_number(raw)
+    if number is None or len(raw) > 6:
         raise errors.bad_request(f"{name}={shorten(raw)} is not a whole number")
-    return int(raw)
+    return number
 
 
 def shorten(text: str, limit: int = 60) -> str:

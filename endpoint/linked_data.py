@@ -32,6 +32,7 @@ from .compact_json import CONTEXT_PATH, compact, context_text
 from .description_source import ontology_docs, source
 from .descriptions import describe
 from .negotiation import choose_format
+from .params import whole_number
 from .runtime import get_runtime
 from .site_links import local_root, public_base
 
@@ -236,7 +237,8 @@ def answer(stem: str, iri: str, document: Document) -> Response:
     if unchanged(document):  # finish() turns the empty answer into a 304
         return finish(Response(b"", content_type=document.format.content_type), stem, document)
     page = request.args.get("incoming", "0")
-    page_number = int(page) if page.isdigit() and int(page) <= MAX_INCOMING_PAGE else 0
+    number = whole_number(page)
+    page_number = number if number is not None and number <= MAX_INCOMING_PAGE else 0
     description = describe(source(), iri, incoming_page=page_number,
                            last_page=MAX_INCOMING_PAGE)
     if not description.exists and not (stem.startswith("def/")

@@ -38,6 +38,7 @@ from .descriptions import (
     source_graphs,
 )
 from .html_facts import facts_html
+from .params import whole_number
 from .per_commit import PerCommit
 from .runtime import get_runtime
 from .site_links import link_for, public_base, rewriter
@@ -417,7 +418,7 @@ def listing(stem: str) -> str:
     class_iri, heading = LISTED_CLASSES[stem]
     items = ordered_members(class_iri, stem)
     page_arg = request.args.get("page", "0")
-    page = int(page_arg) if page_arg.isdigit() else 0
+    page = whole_number(page_arg) or 0
     chunk = items[page * LIST_PAGE:(page + 1) * LIST_PAGE]
     body = render_template(
         "listing.html", heading=heading, items=chunk, total=len(items), first=page * LIST_PAGE,

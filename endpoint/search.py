@@ -16,6 +16,7 @@ from flask import Blueprint, Response, jsonify, render_template, request, url_fo
 from practicebank.text_analysis import MAX_QUERY_CHARS, parse_query
 
 from . import completion, errors, text_index
+from .params import whole_number
 
 bp = Blueprint("search", __name__)
 
@@ -38,9 +39,10 @@ def _int_param(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name, "")
     if raw == "":
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    number = whole_number(raw)
+    if number is None or not low <= number <= high:
         raise errors.bad_request(f"{name} must be a whole number from {low} to {high}.")
-    return int(raw)
+    return number
 
 
 def _choice_param(name: str, allowed: tuple[str, ...] | dict, default: str) -> str:
