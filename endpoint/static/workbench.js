@@ -370,7 +370,8 @@
   /* Names for the controls YASGUI draws without one (WCAG 4.1.2): the editor's text
    * field, and the results' page-size list, which YASR redraws with every result. */
   yasqe.getInputField().setAttribute("aria-label", "SPARQL query");
-  var CONTROL_NAMES = {".tableSizer": "Page size"};
+  var CONTROL_NAMES = {".tableSizer": "Page size",
+                       ".yasr_external_ref_btn": "About this view (YASGUI documentation)"};
   function nameControls() {
     Object.keys(CONTROL_NAMES).forEach(function (selector) {
       root.querySelectorAll(selector + ":not([aria-label])").forEach(function (control) {
@@ -399,6 +400,7 @@
   yasr.on("drawn", localLinks);
   new MutationObserver(function () { nameControls(); localLinks(); }).observe(
     document.getElementById("yasr"), {childList: true, subtree: true});
+  nameControls(); // what YASR drew before the observer was watching
 
   var shareLink = document.getElementById("share-link");
   var downloads = {
