@@ -9,13 +9,15 @@ every invalid fixture and on the sample. ``PRACTICEBANK_SHACL_ENGINE=pyshacl`` o
 ``--engine pyshacl`` chooses the reference.
 
 An engine validates one chunk: the N-Triples of the chunk's data (its focus nodes and their
-neighbours), always together with the bundled context, for the given focus nodes, and
-returns pyshacl's report graph.
+neighbours), always together with the bundled context, for the given focus nodes. ``run``
+returns pyshacl's report graph (for ``--report``); ``results`` returns only the results
+(:mod:`.shacl_results`), which for turbo skips building that graph in Python.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -23,6 +25,7 @@ from functools import lru_cache
 from rdflib import Graph, URIRef
 
 from .resources import CONTEXT_BUNDLES, bundle_graph, shapes_graph
+from .shacl_results import Result, from_graph, from_ntriples
 
 ENGINE_ENV = "PRACTICEBANK_SHACL_ENGINE"
 
@@ -77,6 +80,26 @@ def _turbo(chunk: bytes, focus: list[str]) -> Graph:
     return report
 
 
+def _turbo_results(chunk: bytes, focus: list[str]) -> list[Result]:
+    """The results of :func:`_turbo` without its rdflib report graph: the same native call
+    that ``CompiledShapes.validate`` makes (pyshacl-turbo 0.6, pinned in pyproject.toml),
+    whose report text Oxigraph then reads. Building the rdflib graph from that text cost as
+    much again as validating (see :mod:`.shacl_results`); ``tests/test_engines.py`` checks
+    both give the same problems."""
+    from pyshacl_turbo.errors import ShapeRecursionWarning
+
+    compiled = _turbo_shapes()
+    text = (context_ntriples() + chunk).decode("utf-8")
+    _, report, _, _, recursion = compiled._native.validate(
+        text, "nt", None,
+        False, 100, 15,        # no rules to iterate; pyshacl's default validation depth
+        False, False, True,    # not in place; infos no, warnings allowed (not failures)
+        False, focus, [], [])  # not abort on first; only these focus nodes; all shapes
+    for message in recursion:  # as CompiledShapes.validate reports it
+        warnings.warn(message, ShapeRecursionWarning, stacklevel=2)
+    return from_ntriples(report, compiled._blank_nodes)
+
+
 def _has(module: str) -> Callable[[], bool]:
     def available() -> bool:
         try:
@@ -90,18 +113,21 @@ def _has(module: str) -> Callable[[], bool]:
 
 @dataclass(frozen=True)
 class Engine:
-    """One SHACL implementation: how to run it on a chunk, and whether it can run in
-    threads (a Python engine holds the GIL, so more threads only add overhead)."""
+    """One SHACL implementation: how to run it on a chunk (for the report graph, or for its
+    results alone), and whether it can run in threads (a Python engine holds the GIL, so
+    more threads only add overhead)."""
 
     name: str
     run: Callable[[bytes, list[str]], Graph]
+    results: Callable[[bytes, list[str]], list[Result]]
     available: Callable[[], bool]
     parallel: bool
 
 
 ENGINES: tuple[Engine, ...] = (
-    Engine("turbo", _turbo, _has("pyshacl_turbo"), parallel=True),
-    Engine("pyshacl", _pyshacl, _has("pyshacl"), parallel=False),
+    Engine("turbo", _turbo, _turbo_results, _has("pyshacl_turbo"), parallel=True),
+    Engine("pyshacl", _pyshacl, lambda chunk, focus: from_graph(_pyshacl(chunk, focus)),
+           _has("pyshacl"), parallel=False),
 )
 REFERENCE = "pyshacl"
 

@@ -35,8 +35,8 @@ from rdflib.term import Node
 
 from .engines import Engine, cached_context, cached_shapes, choose
 from .problems import ERROR, WARNING, Locate, Problem, default_locate
+from .shacl_results import SKOLEM_PREFIX, Result, from_graph
 
-SKOLEM_PREFIX = str(BNode("x").skolemize())[:-1]  # what rdflib puts before a blank node id
 SEVERITY = {SH.Violation: ERROR, SH.Warning: WARNING, SH.Info: WARNING}
 CHUNK_SIZE = 2000
 SCRATCH_GRAPH = ox.NamedNode("urn:practicebank:validate")
@@ -262,7 +262,7 @@ def validate_store(
         return result
     chunks = [focus[i:i + chunk_size] for i in range(0, len(focus), chunk_size)]
 
-    def run(chunk: list[str]) -> Graph:
+    def run(chunk: list[str]) -> tuple[list[Result], Graph | None]:
         data = neighbourhood(store, graph, chunk) + extra
         elsewhere = b""
         if described is not None:
@@ -271,14 +271,17 @@ def validate_store(
         if outside is not None:
             iris = set(referenced_iris(store, graph, chunk)) | _object_iris(elsewhere)
             data += types_ntriples(outside(sorted(iris)) if iris else {})
-        return chosen.run(data + elsewhere, chunk)
+        if keep_reports:
+            report = chosen.run(data + elsewhere, chunk)
+            return from_graph(report), report
+        return chosen.results(data + elsewhere, chunk), None
 
     threads = 1 if not chosen.parallel else (workers or min(4, os.cpu_count() or 1))
     where = {str(k): v for k, v in (rows or {}).items()}
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        for chunk, report in zip(chunks, pool.map(run, chunks), strict=True):
-            result.problems += problems_from(report, file=file, rows=where, locate=locate)
-            if keep_reports:
+        for chunk, (results, report) in zip(chunks, pool.map(run, chunks), strict=True):
+            result.problems += problems_from(results, file=file, rows=where, locate=locate)
+            if report is not None:
                 result.reports.append(report)
             if progress is not None:
                 progress(len(chunk))
@@ -286,41 +289,21 @@ def validate_store(
     return result
 
 
-#: What a Problem is made of, read from each result of a report.
-RESULT_FIELDS = (SH.focusNode, SH.resultSeverity, SH.resultMessage, SH.resultPath, SH.value,
-                 SH.sourceShape)
-
-
-def problems_from(report: Graph, *, file: str | None,
+def problems_from(results: list[Result], *, file: str | None,
                   rows: Mapping[str, tuple[int | None, str | None]],
                   locate: Locate = default_locate) -> list[Problem]:
-    """The report's results as problems. The report is read one predicate at a time, not
-    one result at a time: a large file's thousands of warnings were read by a lookup per
-    field per result, which took two thirds of the whole validation (5.3 of 7.7 s for
-    300,000 triples and 23,800 warnings)."""
-    results: dict[Node, dict[Node, list[Node]]] = {}
-    for predicate in RESULT_FIELDS:
-        for result, value in report.subject_objects(predicate):
-            results.setdefault(result, {}).setdefault(predicate, []).append(value)
+    """The results as problems, placed at the input's row and column where known."""
     problems = []
-    for fields in results.values():
-        if SH.resultSeverity not in fields:
-            continue
-
-        def one(predicate: Node, fields=fields) -> Node | None:
-            found = fields.get(predicate)
-            return found[0] if found else None
-
-        focus, shape = one(SH.focusNode), one(SH.sourceShape)
-        row, column = rows.get(str(focus), (None, None))
+    for found in results:
+        row, column = rows.get(str(found.focus), (None, None))
         problems.append(Problem(
-            severity=SEVERITY.get(one(SH.resultSeverity), ERROR),
-            message=_message(fields.get(SH.resultMessage, []), shape),
+            severity=SEVERITY.get(URIRef(found.severity), ERROR),
+            message=_message(found.messages, found.shape),
             file=file,
-            focus=_show(focus),
-            path=_show(one(SH.resultPath)),
-            value=_show(one(SH.value)),
-            shape=_shape_name(shape),
+            focus=found.focus,
+            path=found.path,
+            value=found.value,
+            shape=_shape_name(found.shape),
             **locate(row, column),
         ))
     return problems
@@ -353,14 +336,13 @@ def validate_graph(
                           engine=engine, outside=lambda iris: types).problems
 
 
-def _message(found: list[Node], shape: Node | None) -> str:
-    """The result's message. Where an engine gives both the shape's own sh:message and a
-    constraint component's (pyshacl-turbo does for our SPARQL-based components), the more
-    specific one, the component's, is the one pyshacl gives."""
-    messages = sorted(str(m) for m in found)
+def _message(messages: tuple[str, ...], shape: Node | None) -> str:
+    """The result's message (of its sorted messages). Where an engine gives both the shape's
+    own sh:message and a constraint component's (pyshacl-turbo does for our SPARQL-based
+    components), the more specific one, the component's, is the one pyshacl gives."""
     if len(messages) > 1:
         generic = _shape_messages(shape)
-        messages = [m for m in messages if m not in generic] or messages
+        messages = tuple(m for m in messages if m not in generic) or messages
     return messages[0] if messages else "Constraint not met."
 
 
@@ -373,17 +355,6 @@ def _skolem(node: Node) -> Node:
     return node.skolemize() if isinstance(node, BNode) else node
 
 
-def _show(node: Node | None) -> str | None:
-    """How a node is named in a report: IRIs and literals as text, blank nodes as _:id."""
-    if node is None:
-        return None
-    if isinstance(node, URIRef) and node.startswith(SKOLEM_PREFIX):
-        return "_:" + node[len(SKOLEM_PREFIX):]
-    if isinstance(node, URIRef | Literal):
-        return str(node)
-    return node.n3()
-
-
 @lru_cache(maxsize=4096)
 def _shape_name(shape: Node | None) -> str | None:
     """The named node shape a result came from (property shapes are blank nodes of the
@@ -394,4 +365,5 @@ def _shape_name(shape: Node | None) -> str | None:
     return str(parent) if isinstance(parent, URIRef) else None
 
 
-__all__ = ["Validation", "focus_nodes", "validate_graph", "validate_store", "XSD"]
+__all__ = ["SKOLEM_PREFIX", "Validation", "focus_nodes", "validate_graph", "validate_store",
+           "XSD"]

@@ -73,3 +73,22 @@ def test_the_default_engine_is_turbo_and_the_reference_can_be_chosen(monkeypatch
     assert choose().name == "pyshacl"
     with pytest.raises(ValueError, match="Unknown SHACL engine"):
         choose("nonesuch")
+
+
+@pytest.mark.parametrize("fixture", INVALID[::4], ids=lambda p: p.stem)
+def test_turbo_results_read_from_its_report_text_equal_those_of_its_report_graph(fixture):
+    """The turbo engine's results are read from its report text by Oxigraph, not from the
+    rdflib graph pyshacl-turbo would build (``--report`` still builds it): both readings of
+    the same validation must give the same problems."""
+    import pyoxigraph as ox
+
+    from practicebank.validation import SCRATCH_GRAPH, validate_store
+
+    graph = Graph().parse(fixture).skolemize()
+    store = ox.Store()
+    store.load(graph.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES,
+               to_graph=SCRATCH_GRAPH)
+    fast = validate_store(store, SCRATCH_GRAPH, engine="turbo").problems
+    kept = validate_store(store, SCRATCH_GRAPH, engine="turbo", keep_reports=True)
+    assert fast, f"{fixture.name} should have problems"
+    assert fast == kept.problems and kept.reports
