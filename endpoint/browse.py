@@ -25,7 +25,9 @@ from dataclasses import dataclass
 from flask import Blueprint, Response, current_app, render_template, request, stream_with_context
 
 from . import errors, facets
+from .csv_cells import safe_row
 from .description_source import source
+from .html_results import LINKABLE
 from .params import whole_number
 from .per_commit import PerCommit
 from .site_links import link_for
@@ -220,7 +222,8 @@ def group(index: facets.FacetIndex, view: View, selection: facets.Selection,
 def row(index: facets.FacetIndex, i: int) -> dict:
     iri = index.practices[i]
     listed = {p: "; ".join(index.of_practice[p][i]) for p in index.of_practice}
-    return {"iri": iri, "href": link_for(iri), "title": index.titles[i] or iri,
+    href = link_for(iri) if iri.startswith(LINKABLE) else None  # no javascript: links
+    return {"iri": iri, "href": href, "title": index.titles[i] or iri,
             "start": index.starts[i] or "", **listed}
 
 
@@ -237,8 +240,8 @@ def practices_csv() -> Response:
         out.writerow(CSV_COLUMNS)
         for n, i in enumerate(facets.members(index, selection.bits, view.sort), 1):
             r = row(index, i)
-            out.writerow((r["iri"], index.titles[i] or "", r["rating"], r["force"],
-                          r["region"], r["start"], r["href"]))
+            out.writerow(safe_row((r["iri"], index.titles[i] or "", r["rating"], r["force"],
+                                   r["region"], r["start"], r["href"])))
             if n % 500 == 0:
                 yield flush(buffer)
         yield flush(buffer)

@@ -32,6 +32,7 @@ from practicebank.namespaces import BASE
 from . import compare as comparison
 from .chart_queries import BY_NAME, CHARTS, ChartSpec
 from .crime_trend import crime_trend_data, trend_figure
+from .csv_cells import safe_record
 from .per_commit import PerCommit
 from .site_links import link_for
 from .svg_charts import Category, ChartData, Series, bar_chart
@@ -122,7 +123,7 @@ def chart_download(name: str, extension: str) -> Response:
     out = io.StringIO()
     writer = csv.DictWriter(out, CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(safe_record(r) for r in rows)  # no formulas (csv_cells.py)
     return Response(out.getvalue(), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'inline; filename="{spec.name}.csv"'})
 
