@@ -5,6 +5,9 @@ would leave under the current selection. Asking the store that (one COUNT per va
 seconds on 100,000 practices; so the index is built once per commit (``PerCommit``), from
 one ``source()`` scan per predicate, and answers with bit arithmetic on Python ints:
 
+* the scans read each predicate's pairs as N-Triples keys through :mod:`.store_scan`
+  (Oxigraph writes them as TSV, in Rust): half the time of one Python term per quad, which
+  on 100,000 practices was most of the build;
 * practices are numbered 0..n-1 **in title order** (so the title order is the bit order);
 * every facet value has a bitmap, bit *i* set when practice *i* has the value;
 * the selection is the AND over facets of the OR over the values chosen in each;
@@ -30,6 +33,7 @@ import pyoxigraph as ox
 from practicebank.namespaces import BASE
 
 from .descriptions import LABELS, Source, best_label
+from .store_scan import iri_of, is_node, lexical, pairs, typed
 
 PB = BASE + "def/"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
@@ -38,10 +42,17 @@ DCTERMS = "http://purl.org/dc/terms/"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 #: The rating scale of the practice bank's "Does it work?" filter.
 DOES_IT_WORK = BASE + "concept/does-it-work"
-#: Most quads one scan reads (far above any store this serves: a guard, not a limit).
-SCAN_LIMIT = 50_000_000
+#: A node's key, as :mod:`.store_scan` reads it: ``<iri>``, ``_:id`` or a literal's N-Triples.
+Key = str
+Values = dict[Key, set[Key]]  # a practice -> the values it has in one facet
 
-Values = dict[ox.NamedNode, set]  # a practice -> the values it has in one facet
+
+def key_of(iri: str) -> Key:
+    return f"<{iri}>"
+
+
+def is_iri(key: Key) -> bool:
+    return key.startswith("<")
 
 
 class Scan:
@@ -51,19 +62,23 @@ class Scan:
 
     def __init__(self, src: Source) -> None:
         self.src = src
-        self.forward: dict[str, dict] = {}
-        self.backward: dict[str, dict] = {}
+        self.forward: dict[str, Values] = {}
+        self.backward: dict[str, Values] = {}
 
-    def out(self, predicate: str) -> dict:
-        """subject -> set of objects, for every triple with ``predicate``."""
+    def out(self, predicate: str) -> Values:
+        """subject -> set of objects, for every triple with ``predicate`` (as keys)."""
         if predicate not in self.forward:
-            found: dict = {}
-            for q in self.src.quads(None, ox.NamedNode(predicate), None, SCAN_LIMIT):
-                found.setdefault(q.subject, set()).add(q.object)
+            found: Values = {}
+            for subject, obj in pairs(self.src, ox.NamedNode(predicate)):
+                values = found.get(subject)
+                if values is None:
+                    found[subject] = {obj}
+                else:
+                    values.add(obj)
             self.forward[predicate] = found
         return self.forward[predicate]
 
-    def inverse(self, predicate: str) -> dict:
+    def inverse(self, predicate: str) -> Values:
         """object -> set of subjects, for every triple with ``predicate``."""
         if predicate not in self.backward:
             found: dict = {}
@@ -73,9 +88,8 @@ class Scan:
             self.backward[predicate] = found
         return self.backward[predicate]
 
-    def of_type(self, class_iri: str) -> set:
-        return {q.subject for q in self.src.quads(None, ox.NamedNode(RDF_TYPE),
-                                                  ox.NamedNode(class_iri), SCAN_LIMIT)}
+    def of_type(self, class_iri: str) -> set[Key]:
+        return set(typed(self.src, ox.NamedNode(class_iri)))
 
 
 # -- reading each facet's values (Python), beside its SPARQL pattern ---------------------------
@@ -100,7 +114,7 @@ def current(scan: Scan, assessments: dict, scale: str | None = None) -> Values:
     supersedes (pb:supersedes points from the newer to the older), on ``scale`` if given."""
     superseded = {o for objects in scan.out(PB + "supersedes").values() for o in objects}
     scales, values = scan.out(PB + "ratingScale"), scan.out(PB + "ratingValue")
-    wanted = ox.NamedNode(scale) if scale else None
+    wanted = key_of(scale) if scale else None
     found: Values = {}
     for key, items in assessments.items():
         for a in items:
@@ -136,7 +150,7 @@ def read_partner_type(scan: Scan) -> Values:
 
 
 def read_year(scan: Scan) -> Values:
-    return {p: {str(d.value)[:4] for d in dates if isinstance(d, ox.Literal)}
+    return {p: {lexical(d)[:4] for d in dates if not is_node(d)}
             for p, dates in scan.out(PB + "startDate").items()}
 
 
@@ -151,7 +165,7 @@ def scheme(name: str) -> Callable[[Scan], set]:
     """The concepts of one of our schemes (``concept/{name}``): a facet's possible values,
     so that a link naming one that no practice has yet gives an empty list, not a 400."""
     def members(scan: Scan) -> set:
-        return scan.inverse(SKOS + "inScheme").get(ox.NamedNode(BASE + "concept/" + name), set())
+        return scan.inverse(SKOS + "inScheme").get(key_of(BASE + "concept/" + name), set())
     return members
 
 
@@ -251,7 +265,7 @@ BY_PARAM = {f.param: f for f in FACETS}
 
 @dataclass
 class FacetValue:
-    key: ox.NamedNode | str  # the concept (or the literal's text)
+    key: Key  # the concept's key (<iri>), or the literal's text
     slug: str  # in URLs: the concept's local name (its full IRI when two share one)
     label: str
     bits: int
@@ -304,15 +318,15 @@ def title_key(title: str | None, iri: str) -> tuple:
 def build(src: Source) -> FacetIndex:
     """The index of every practice in ``src`` (one scan per predicate)."""
     scan = Scan(src)
-    members = [p for p in scan.of_type(PB + "Practice") if isinstance(p, ox.NamedNode)]
+    members = [p for p in scan.of_type(PB + "Practice") if is_iri(p)]
     titles_of = scan.out(DCTERMS + "title")
     starts_of = scan.out(PB + "startDate")
 
     def first(values: set | None) -> str | None:
-        texts = [str(v.value) for v in values or () if isinstance(v, ox.Literal)]
+        texts = [lexical(v) for v in values or () if not is_node(v)]
         return min(texts) if texts else None
 
-    rows = sorted(((first(titles_of.get(p)), p.value, p) for p in members),
+    rows = sorted(((first(titles_of.get(p)), iri_of(p), p) for p in members),
                   key=lambda row: title_key(row[0], row[1]))
     practices = [row[1] for row in rows]
     position = {iri: i for i, iri in enumerate(practices)}
@@ -338,13 +352,13 @@ def build(src: Source) -> FacetIndex:
             if i is None:
                 continue
             for v in found:
-                if facet.literal or isinstance(v, ox.NamedNode):
+                if facet.literal or is_iri(v):
                     positions.setdefault(v, []).append(i)
         direct_bits = {v: bitmap(numbers, len(rows)) for v, numbers in positions.items()}
         broader = scan.out(facet.hierarchy) if facet.hierarchy else {}
         bits = closed(direct_bits, broader)
         for v in facet.vocabulary(scan) if facet.vocabulary else ():
-            if isinstance(v, ox.NamedNode):
+            if is_iri(v):
                 bits.setdefault(v, 0)
         found_values = {v: FacetValue(v, "", v if facet.literal else labels.label(v), b)
                         for v, b in bits.items()}
@@ -385,7 +399,7 @@ def closed(direct_bits: dict, broader: dict) -> dict:
                 continue
             seen.add(node)
             bits[node] = bits.get(node, 0) | b
-            todo.extend(x for x in broader.get(node, ()) if isinstance(x, ox.NamedNode))
+            todo.extend(x for x in broader.get(node, ()) if is_iri(x))
     return bits
 
 
@@ -393,9 +407,9 @@ def unique_slugs(keys: list, literal: bool) -> dict:
     """Local names, or full IRIs for those that would be ambiguous."""
     if literal:
         return {k: k for k in keys}
-    names = [local_name(k.value) for k in keys]
+    names = [local_name(iri_of(k)) for k in keys]
     seen = Counter(names)
-    return {k: (k.value if seen[n] > 1 else n) for k, n in zip(keys, names, strict=True)}
+    return {k: (iri_of(k) if seen[n] > 1 else n) for k, n in zip(keys, names, strict=True)}
 
 
 def tree(found: dict, order: list, broader: dict) -> list[str]:
@@ -417,13 +431,14 @@ class LabelReader:
     def __init__(self, src: Source) -> None:
         self.src = src
 
-    def label(self, node: ox.NamedNode) -> str:
+    def label(self, key: Key) -> str:
+        node = ox.NamedNode(iri_of(key))
         triples = [q.triple for p in LABELS[:3] for q in self.src.quads(node, p, None, 4)]
         found = best_label(triples)
         return found.value if found else local_name(node.value)
 
-    def scale_order(self, node: ox.NamedNode) -> float:
-        for q in self.src.quads(node, ox.NamedNode(PB + "order"), None, 1):
+    def scale_order(self, key: Key) -> float:
+        for q in self.src.quads(ox.NamedNode(iri_of(key)), ox.NamedNode(PB + "order"), None, 1):
             try:
                 return float(q.object.value)
             except ValueError:
@@ -435,7 +450,7 @@ class LabelReader:
         if facet.literal:
             return sorted(found, reverse=facet.newest_first)
         return sorted(found, key=lambda v: (self.scale_order(v), found[v].label.lower(),
-                                            v.value))
+                                            iri_of(v)))
 
 
 # -- selections --------------------------------------------------------------------------------
@@ -472,7 +487,7 @@ def resolve(index: FacetIndex, param: str, text: str) -> str | None:
     if text in values:
         return text
     return next((slug for slug, v in values.items()
-                 if isinstance(v.key, ox.NamedNode) and v.key.value == text), None)
+                 if is_iri(v.key) and iri_of(v.key) == text), None)
 
 
 def or_all(bitmaps: Iterable[int]) -> int:
@@ -583,9 +598,11 @@ TEXT_PREFIXES = (
 )
 
 
-def sparql_term(key: ox.NamedNode | str) -> str:
-    if isinstance(key, ox.NamedNode):
-        return str(key)
+def sparql_term(key: Key) -> str:
+    """A facet value in SPARQL: an IRI's key as the IRI, a literal facet's text as a
+    string."""
+    if is_iri(key):
+        return str(ox.NamedNode(iri_of(key)))
     return str(ox.Literal(key))
 
 

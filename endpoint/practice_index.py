@@ -17,15 +17,15 @@ import pyoxigraph as ox
 
 from practicebank.namespaces import BASE
 
+from . import store_scan
 from .description_source import source
 from .per_commit import PerCommit
+from .store_scan import iri_of
 
 PB = BASE + "def/"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
-RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 DOES_IT_WORK = ox.NamedNode(BASE + "concept/does-it-work")
-EVERYTHING = 100_000_000
 
 
 def node(iri: str) -> ox.NamedNode:
@@ -63,11 +63,12 @@ def practice_index() -> PracticeIndex:
 
 
 def pairs(src, predicate: str, subjects: set[str] | None = None) -> Iterable[tuple[str, str]]:
-    """(subject, object) IRIs of every ``predicate`` triple (once each, whatever the graph)."""
+    """(subject, object) IRIs of every ``predicate`` triple (once each, whatever the graph),
+    read as :mod:`.store_scan` reads them (Oxigraph's TSV: half the time of term objects)."""
     seen = set()
-    for q in src.quads(None, node(predicate), None, EVERYTHING):
-        if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.NamedNode):
-            pair = (q.subject.value, q.object.value)
+    for subject, obj in store_scan.pairs(src, node(predicate)):
+        if subject.startswith("<") and obj.startswith("<"):
+            pair = (iri_of(subject), iri_of(obj))
             if pair not in seen and (subjects is None or pair[0] in subjects):
                 seen.add(pair)
                 yield pair
@@ -86,8 +87,7 @@ def first_literal(src, subject: str, predicate: str, languages=("en", None)) -> 
 
 def typed(src, cls: str) -> set[str]:
     """IRIs of the instances of ``cls``."""
-    return {q.subject.value for q in src.quads(None, RDF_TYPE, node(cls), EVERYTHING)
-            if isinstance(q.subject, ox.NamedNode)}
+    return {iri_of(key) for key in store_scan.members(src, node(cls))}
 
 
 def narrower_closure(src, topics: set[str]) -> dict[str, set[str]]:
