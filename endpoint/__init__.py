@@ -40,6 +40,7 @@ from . import (
 )
 from .bodies import BodyGuard
 from .fast_lane import FastLane
+from .fast_pages import FastPages
 
 #: Request bodies above this many bytes are refused with 413 (queries are short).
 DEFAULT_MAX_CONTENT_LENGTH = settings.BY_NAME["max_content_length"].default
@@ -93,6 +94,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # Flask reads bodies through the guard: under a deadline, a cap and a bounded number of
     # readers. The fast lane, in front, takes only GETs and never reads a body.
     app.wsgi_app = BodyGuard(app, app.wsgi_app)
+    app.wsgi_app = FastPages(app, app.wsgi_app)  # so do linked-data descriptions
     app.wsgi_app = FastLane(app, app.wsgi_app)  # the plain query GET skips Flask's machinery
     if app.config["PROXY_HOPS"]:  # outermost, so every layer sees the client's scheme and host
         hops = app.config["PROXY_HOPS"]

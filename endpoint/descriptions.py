@@ -21,15 +21,16 @@ and the remote staging area never show.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import pyoxigraph as ox
 
 from practicebank.merged_default import HIDDEN
 from practicebank.namespaces import ID
 
+T = TypeVar("T")
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 #: Label properties, best first: the first a resource has names it.
 LABELS = tuple(ox.NamedNode(iri) for iri in (
@@ -75,13 +76,27 @@ class IndexSource:
         self.cache = cache
         # Only a partitioned snapshot has hidden graphs (merged_default): reading a term
         # from disk costs microseconds, so graph names are only looked at when they can be.
-        self.partitioned = any(store.contains_named_graph(g) for g in HIDDEN_GRAPHS)
+        # Whether it is partitioned is a fact of the committed state, so the cache keeps it.
+        partitioned = cache.partitioned if cache is not None else None
+        if partitioned is None:
+            partitioned = any(store.contains_named_graph(g) for g in HIDDEN_GRAPHS)
+            if cache is not None:
+                cache.partitioned = partitioned
+        self.partitioned = partitioned
 
     def quads(self, subject, predicate, obj, limit: int) -> list[ox.Quad]:
         found = self.store.quads_for_pattern(subject, predicate, obj, None)
-        if self.partitioned:
-            found = (q for q in found if not _hidden(q.graph_name))
-        return list(itertools.islice(found, limit))
+        if not self.partitioned:
+            return list(itertools.islice(found, limit))
+        out: list[ox.Quad] = []
+        if limit <= 0:
+            return out
+        for q in found:
+            if not _hidden(q.graph_name):
+                out.append(q)
+                if len(out) >= limit:
+                    break
+        return out
 
 
 class SparqlSource:
@@ -120,6 +135,17 @@ class Linked:
 
     label: ox.Literal | None = None
     types: list[ox.NamedNode] = field(default_factory=list)
+    #: Those facts as triples about the resource (made once: a Linked is shared, per
+    #: committed state, by every description that links to the resource).
+    said: tuple[ox.Triple, ...] | None = field(default=None, compare=False, repr=False)
+
+    def triples(self, iri: ox.NamedNode) -> tuple[ox.Triple, ...]:
+        """Its label (as ``rdfs:label``, which every client reads) and types, about ``iri``."""
+        said = self.said
+        if said is None:
+            label = () if self.label is None else (ox.Triple(iri, LABELS[2], self.label),)
+            said = self.said = (*label, *(ox.Triple(iri, RDF_TYPE, kind) for kind in self.types))
+        return said
 
 
 @dataclass
@@ -171,10 +197,7 @@ class Description:
         for triples in self.parts.values():
             yield from triples
         for iri, linked in self.linked.items():
-            if linked.label is not None:
-                yield ox.Triple(iri, LABELS[2], linked.label)  # as rdfs:label, which all read
-            for kind in linked.types:
-                yield ox.Triple(iri, RDF_TYPE, kind)
+            yield from linked.triples(iri)
         for s, p in self.incoming:
             yield ox.Triple(s, p, self.subject)
 
@@ -198,9 +221,15 @@ def describe(source: Source, iri: str, *, incoming_page: int = 0,
     ``last_page`` is the deepest page of incoming links offered (no "more" past it)."""
     subject = ox.NamedNode(iri)
     triples: dict[ox.Triple, set] = {}
+    # What the triples link to (predicates, IRIs), in the order first read: their labels
+    # and types are looked up below. Gathered as the triples are read (a pyoxigraph term
+    # is a new Python object each time it is asked for, so each is asked for once).
+    wanted: dict = {}
+    own_objects: list = []  # the objects of the resource's own triples: parts, perhaps
     truncated = False
     frontier: list[ox.NamedNode | ox.BlankNode] = [subject]
     seen: set = {subject}
+    named, blank = ox.NamedNode, ox.BlankNode
     for _depth in range(MAX_DEPTH + 1):
         next_frontier = []
         for node in frontier:
@@ -208,17 +237,24 @@ def describe(source: Source, iri: str, *, incoming_page: int = 0,
             quads = source.quads(node, None, None, room + 1)
             if len(quads) > room:
                 truncated, quads = True, quads[:room]
+            own = node is subject
             for q in quads:
                 triple = q.triple
                 graphs = triples.get(triple)
-                if graphs is None:
-                    triples[triple] = {q.graph_name}
-                else:
+                if graphs is not None:
                     graphs.add(q.graph_name)
+                    continue
+                triples[triple] = {q.graph_name}
                 obj = triple.object
-                if type(obj) is ox.BlankNode and obj not in seen:
+                wanted[triple.predicate] = None
+                kind = type(obj)
+                if kind is named:
+                    wanted[obj] = None
+                elif kind is blank and obj not in seen:
                     seen.add(obj)
                     next_frontier.append(obj)
+                if own:
+                    own_objects.append(obj)
         if not next_frontier or truncated:
             truncated = truncated or bool(next_frontier)
             break
@@ -230,25 +266,28 @@ def describe(source: Source, iri: str, *, incoming_page: int = 0,
     more = len(incoming_pairs) > start + page_size and (
         last_page is None or incoming_page < last_page)
 
-    parts = read_parts(source, subject, [t.object for t in triples if t.subject == subject]
-                       + [s for s, _ in incoming_pairs[:MAX_PARTS * 2]])
-    linked: dict[ox.NamedNode, Linked] = {}
-    wanted: dict = {}
-    for group in (triples, *parts.values()):
-        for t in group:
+    parts = read_parts(source, subject,
+                       own_objects + [s for s, _ in incoming_pairs[:MAX_PARTS * 2]])
+    for triples_of_part in parts.values():
+        for t in triples_of_part:
             wanted[t.predicate] = None
-            if type(t.object) is ox.NamedNode:
-                wanted[t.object] = None
+            obj = t.object
+            if type(obj) is named:
+                wanted[obj] = None
     for s, p in page:
         wanted[p] = None
-        if type(s) is ox.NamedNode:
+        if type(s) is named:
             wanted[s] = None
+    linked: dict[ox.NamedNode, Linked] = {}
+    cache = getattr(source, "cache", None)
+    known = cache.entries if cache is not None else {}
     for node in wanted:
         if node == subject or node in parts:
             continue
         if len(linked) >= MAX_LINKED:
             break
-        linked[node] = look_up(source, node)
+        found = known.get(node)
+        linked[node] = found if found is not None else look_up(source, node)
     return Description(subject, triples, linked, page, incoming_page, more, truncated, parts)
 
 
@@ -337,10 +376,16 @@ class LinkedCache:
         #: (a concept used by thousands of practices), and whether the list is whole: a
         #: reader paging through them reads each link once per commit, not once per page.
         self.incoming: dict[ox.NamedNode, tuple[list, bool]] = {}
+        #: Whether the store has hidden graphs (None: not looked yet).
+        self.partitioned: bool | None = None
+        #: Other small facts pages read about shared resources (a graph's last load, an
+        #: organisation's region), by key: see :func:`remembered`.
+        self.facts: dict[tuple, object] = {}
 
     def for_version(self, version: object) -> LinkedCache:
         if version != self.version:
             self.version, self.entries, self.incoming = version, {}, {}
+            self.partitioned, self.facts = None, {}
         return self
 
     def get(self, node: ox.NamedNode) -> Linked | None:
@@ -350,6 +395,22 @@ class LinkedCache:
         if len(self.entries) >= self.size:
             self.entries = {}
         self.entries[node] = linked
+
+
+def remembered(source: Source, key: tuple, make: Callable[[], T]) -> T:
+    """``make()``, read once per committed state when ``source`` says which state it reads
+    (its :class:`LinkedCache`), for facts many pages show: the same few graphs' loads, the
+    same few hundred organisations' regions."""
+    cache = getattr(source, "cache", None)
+    if cache is None:
+        return make()
+    facts = cache.facts
+    if key in facts:
+        return facts[key]  # type: ignore[return-value]
+    if len(facts) >= cache.size:
+        facts.clear()
+    value = facts[key] = make()
+    return value
 
 
 #: The graph a resource's own record came from, for "where this record came from".

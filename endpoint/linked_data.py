@@ -19,22 +19,28 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, abort, redirect, render_template, request
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
 
 from practicebank.formats import Format, by_name
 
 from . import resource_pages
-from .compact_json import CONTEXT_PATH, compact, context_text
+from .compact_json import CONTEXT_PATH, context_text
+from .describe_jobs import COMPACT, PREFIXES, DescribeJob, compact_body, serialize
 from .description_source import ontology_docs, source
 from .descriptions import describe
+from .executors import JobFailed
+from .jobs import QueryJob
 from .negotiation import choose_format
 from .params import whole_number
 from .runtime import get_runtime
 from .site_links import local_root, public_base
+from .sparql import job_error
+from .workers import Overloaded, WorkerPool
 
 bp = Blueprint("linked_data", __name__)
 
@@ -64,21 +70,6 @@ DOCUMENTS: tuple[Document, ...] = (
     Document("nq", by_name("nq"), contents=True),
 )
 BY_EXTENSION = {d.extension: d for d in DOCUMENTS}
-#: Turtle prefixes in descriptions.
-PREFIXES = {
-    "pb": "https://w3id.org/practicebank/def/",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "prov": "http://www.w3.org/ns/prov#",
-    "schema": "https://schema.org/",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "org": "http://www.w3.org/ns/org#",
-    "dcat": "http://www.w3.org/ns/dcat#",
-    "void": "http://rdfs.org/ns/void#",
-}
 #: Deepest page of incoming links offered (each page re-reads the ones before it).
 MAX_INCOMING_PAGE = 200
 
@@ -165,15 +156,21 @@ def dereference(path: str) -> Response:
     version_doc = versioned_ontology(stem)
     if version_doc is not None and document is None:
         return redirect_to(stem, choose_document(stem))
-    iri = public_base() + stem
     if document is None:
-        document = choose_document(stem)
-        if not exists(iri):
-            return not_found(stem, iri, document)
-        return redirect_to(stem, document)
+        return see_other(stem)
     if document not in documents_for(stem):
         abort(404)
-    return answer(stem, iri, document)
+    return answer(stem, public_base() + stem, document)
+
+
+def see_other(stem: str) -> Response:
+    """A thing's IRI: 303 to the document ``Accept`` prefers, or 404 when nothing is known
+    about it (shared with the fast path, :mod:`.fast_pages`)."""
+    iri = public_base() + stem
+    document = choose_document(stem)
+    if not exists(iri):
+        return not_found(stem, iri, document)
+    return redirect_to(stem, document)
 
 
 #: Characters that cannot appear in an IRI (RFC 3987): such a path names nothing here.
@@ -181,8 +178,16 @@ NOT_IN_IRI = frozenset(' <>"{}|^`\\') | frozenset(chr(c) for c in range(0x21))
 
 
 def valid_path(path: str) -> bool:
-    """Whether ``path`` can be part of an IRI (and so of one of ours)."""
-    return len(path) <= 2000 and not any(ch in NOT_IN_IRI for ch in path)
+    """Whether ``path`` can be part of an IRI (and so of one of ours): no character an IRI
+    cannot hold, and an IRI once under the base (``x%``, or bytes that are not UTF-8, are
+    not: they were 500s)."""
+    if len(path) > 2000 or any(ch in NOT_IN_IRI for ch in path):
+        return False
+    try:
+        ox.NamedNode(public_base() + path)
+    except ValueError:
+        return False
+    return True
 
 
 def versioned_ontology(stem: str) -> str | None:
@@ -236,26 +241,94 @@ def answer(stem: str, iri: str, document: Document) -> Response:
         return graph_contents(stem, iri, document)
     if unchanged(document):  # finish() turns the empty answer into a 304
         return finish(Response(b"", content_type=document.format.content_type), stem, document)
-    page = request.args.get("incoming", "0")
-    number = whole_number(page)
-    page_number = number if number is not None and number <= MAX_INCOMING_PAGE else 0
-    description = describe(source(), iri, incoming_page=page_number,
-                           last_page=MAX_INCOMING_PAGE)
+    made = make_document(stem, iri, document, incoming_page(request.args.get("incoming")))
+    if made is None:
+        return not_found(stem, iri, document)
+    return finish(Response(made.body, content_type=made.content_type), stem, document)
+
+
+@dataclass(frozen=True)
+class Made:
+    """A description document: its bytes and media type."""
+
+    body: bytes
+    content_type: str
+
+
+def incoming_page(value: str | None) -> int:
+    """The page of incoming links the ``incoming`` parameter asks for (the first page when
+    it is missing, not a whole number, or deeper than :data:`MAX_INCOMING_PAGE`)."""
+    number = whole_number(value)
+    return number if number is not None and number <= MAX_INCOMING_PAGE else 0
+
+
+def make_document(stem: str, iri: str, document: Document, page: int = 0) -> Made | None:
+    """The description of ``iri`` (the resource at ``stem``) in ``document``'s format, with
+    ``page`` of its incoming links, or None when nothing is known about it: the one maker
+    of description documents, for the Flask view (:func:`answer`) and the fast path
+    (:mod:`.fast_pages`) alike. Not the ontology itself, nor a graph's contents
+    (:func:`answer` sends those elsewhere). Only HTML needs a request context (its
+    templates); the other formats need the app context and this server's root
+    (:func:`.site_links.bind_root`)."""
+    if document.format.kind != "html" and stem.startswith(WORKER_STEMS):
+        pool = get_runtime().executor
+        if isinstance(pool, WorkerPool):
+            made = made_in_worker(pool, iri, document, page)
+            if made is not NOT_MADE:
+                return made
+    description = describe(source(), iri, incoming_page=page, last_page=MAX_INCOMING_PAGE)
     if not description.exists and not (stem.startswith("def/")
                                        and ontology_docs().is_term(iri)) \
             and not (stem.startswith("graph/") and is_graph(description.subject)):
-        return not_found(stem, iri, document)
+        return None
     fmt = document.format
     if fmt.kind == "html":
-        body = (ontology_docs().render_term(iri) if stem.startswith("def/") else None) \
+        page = (ontology_docs().render_term(iri) if stem.startswith("def/") else None) \
             or resource_pages.render(description, stem, alternates_for(stem))
-        return finish(Response(body, content_type=fmt.content_type), stem, document)
+        return Made(page.encode(), fmt.content_type)
     if fmt.kind == "compact":
-        body = json.dumps(compact(description, local_root() + CONTEXT_PATH.lstrip("/")),
-                          ensure_ascii=False, indent=1)
-        return finish(Response(body, content_type=fmt.content_type), stem, document)
-    return finish(Response(serialize(list(description.graph()), fmt),
-                           content_type=fmt.content_type), stem, document)
+        return Made(compact_body(description, context_url()), fmt.content_type)
+    return Made(serialize(list(description.graph()), fmt), fmt.content_type)
+
+
+#: Where descriptions are made in the query workers, when the store has them: the data's
+#: resources (the ontology's terms and the graphs are described from the server's own
+#: documentation and store).
+WORKER_STEMS = ("id/", "concept/")
+
+
+def made_in_worker(pool: WorkerPool, iri: str, document: Document,
+                   page: int) -> Made | None | NotMade:
+    """:func:`make_document` for an RDF or compact JSON document, made by a query worker on
+    the committed snapshot (:mod:`.describe_jobs`: reads that hold the GIL, taken off the
+    process every request needs), or :data:`NOT_MADE` when every worker is busy (slow
+    queries must not make descriptions wait: the server then makes it itself). A stuck
+    worker is the usual 504."""
+    fmt = document.format
+    job = QueryJob("", deadline=time.time() + float(current_app.config["QUERY_TIMEOUT"]),
+                   describe=DescribeJob(iri, COMPACT if fmt.kind == "compact" else fmt.name,
+                                        page, MAX_INCOMING_PAGE, context_url()))
+    try:
+        answer = pool.run(job)
+    except JobFailed as failed:
+        if failed.error.code == 404:
+            return None
+        raise job_error(failed.error) from None
+    except Overloaded:
+        return NOT_MADE
+    return Made(b"".join(answer.body), fmt.content_type)
+
+
+class NotMade:
+    """What :func:`made_in_worker` gives when no worker was free."""
+
+
+NOT_MADE = NotMade()
+
+
+def context_url() -> str:
+    """This server's URL of the compact JSON's context."""
+    return local_root() + CONTEXT_PATH.lstrip("/")
 
 
 def ontology_document(stem: str, document: Document) -> Response:
@@ -291,14 +364,6 @@ def graph_contents(stem: str, iri: str, document: Document) -> Response:
     ox.serialize(quads, out, document.format.rdf_format, prefixes=PREFIXES)
     return finish(Response(out.getvalue(), content_type=document.format.content_type),
                   stem, document)
-
-
-def serialize(triples: list[ox.Triple], fmt: Format) -> bytes:
-    """Triples as bytes, with our prefixes where the format has them (N-Triples has none)."""
-    out = io.BytesIO()
-    prefixes = None if fmt.name == "nt" else PREFIXES
-    ox.serialize(triples, out, fmt.rdf_format, prefixes=prefixes)
-    return out.getvalue()
 
 
 def html_document(stem: str, body: str) -> Response:
@@ -337,17 +402,35 @@ def unchanged(document: Document) -> bool:
 
 
 def finish(response: Response, stem: str, document: Document | None = None) -> Response:
-    """Headers every document carries: validators, alternates, CORS, caching."""
-    freshness = get_runtime().freshness
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Expose-Headers"] = "Link, ETag, Content-Location"
-    if document is not None:
-        response.headers["Content-Location"] = f"{local_root()}{stem}.{document.extension}"
-        response.headers["Link"] = alternates(stem, document)
-    response.headers["Cache-Control"] = "public, max-age=60"
-    response.set_etag(f"{freshness.tag}-{document.extension if document else 'page'}")
-    response.last_modified = freshness.last_modified
+    """Headers every document carries (:func:`document_headers`), and the 304 of a
+    conditional GET whose copy is current."""
+    response.headers.extend(document_headers(stem, document))
     return response.make_conditional(request)
+
+
+#: The CORS headers of every document (a read open to any origin, its validators visible).
+DOCUMENT_CORS = (("Access-Control-Allow-Origin", "*"),
+                 ("Access-Control-Expose-Headers", "Link, ETag, Content-Location"))
+CACHE_CONTROL = ("Cache-Control", "public, max-age=60")
+
+
+def document_headers(stem: str, document: Document | None) -> list[tuple[str, str]]:
+    """Validators, alternates, CORS and caching of a document about ``stem`` (``None``: a
+    page that is not a description), in the order both paths send them."""
+    freshness = get_runtime().freshness
+    kind = document.extension if document else "page"
+    return [*_located(local_root(), public_base(), stem, document), CACHE_CONTROL,
+            ("ETag", f'"{freshness.tag}-{kind}"'),
+            ("Last-Modified", freshness.http_date)]
+
+
+@lru_cache(maxsize=4096)
+def _located(root: str, base: str, stem: str,
+             document: Document | None) -> tuple[tuple[str, str], ...]:
+    if document is None:
+        return DOCUMENT_CORS
+    return (*DOCUMENT_CORS, ("Content-Location", f"{root}{stem}.{document.extension}"),
+            ("Link", _alternates(base, root, stem, document)))
 
 
 def not_found(stem: str, iri: str, document: Document) -> Response:

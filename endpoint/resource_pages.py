@@ -35,9 +35,11 @@ from .descriptions import (
     Linked,
     best_label,
     look_up,
+    remembered,
     source_graphs,
 )
 from .html_facts import facts_html
+from .html_results import LINKABLE
 from .params import whole_number
 from .per_commit import PerCommit
 from .runtime import get_runtime
@@ -68,7 +70,6 @@ SCHEMA_TYPES = {
 DESCRIPTIONS = tuple(ox.NamedNode(i) for i in (
     PB + "abstract", DCT + "description", SKOS + "definition",
     "http://www.w3.org/2000/01/rdf-schema#comment"))
-LINKABLE = ("http://", "https://")
 #: Links that name what a record without a label is about, for its title.
 TITLE_PARTS = frozenset({PROV + "agent", PROV + "hadRole", PB + "ratingValue",
                          PB + "ratingScale", PB + "recognitionSource", PB + "awardOutcome",
@@ -244,15 +245,21 @@ def origin(description: Description, r: Renderer) -> list[dict]:
     out = []
     src = source()
     for graph in source_graphs(description):
-        loads = src.quads(graph, ox.NamedNode(PROV + "wasGeneratedBy"), None, 4)
-        ended = None
-        for q in loads:
-            for t in src.quads(q.object, ox.NamedNode(PROV + "endedAtTime"), None, 1):
-                ended = t.object.value
+        ended = remembered(src, ("loaded", graph), lambda g=graph: last_loaded(src, g))
         out.append({"graph": graph.value, "href": link_for(graph.value),
                     "label": r.label(graph) if graph in description.linked else
                     short_name(graph.value), "loaded": ended})
     return out
+
+
+def last_loaded(src, graph: ox.NamedNode) -> str | None:
+    """When the last load of ``graph`` ended (read once per commit: every page from the
+    graph shows it)."""
+    ended = None
+    for q in src.quads(graph, ox.NamedNode(PROV + "wasGeneratedBy"), None, 4):
+        for t in src.quads(q.object, ox.NamedNode(PROV + "endedAtTime"), None, 1):
+            ended = t.object.value
+    return ended
 
 
 def schema_jsonld(description: Description, types: list[ox.NamedNode]) -> str:
@@ -334,8 +341,9 @@ def where_it_ran(description: Description, r: Renderer) -> dict | None:
         for node in description.values(description.subject, ox.NamedNode(predicate)):
             if not isinstance(node, ox.NamedNode):
                 continue
-            regions = [q.object for q in src.quads(node, region, None, 4)
-                       if isinstance(q.object, ox.NamedNode)]
+            regions = remembered(src, ("regions", node), lambda n=node: [
+                q.object for q in src.quads(n, region, None, 4)
+                if isinstance(q.object, ox.NamedNode)])
             names = [label_text(look_up(src, g), g) for g in regions]
             rows.append((r.label(node), link_for(node.value), ", ".join(names) or "–"))
     if not rows:

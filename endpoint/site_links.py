@@ -9,7 +9,9 @@ its pages and HTML results point at itself: a user can click through without lea
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, has_request_context, request
+from flask import Flask, current_app, g, has_app_context, has_request_context, request
+
+from .html_results import LINKABLE
 
 
 def public_base() -> str:
@@ -20,8 +22,6 @@ def public_base() -> str:
 
 def local_root() -> str:
     """The root of this server as the client reached it (``http://127.0.0.1:7878/``)."""
-    if not has_request_context():
-        return public_base()
     return _rewrite()[2]
 
 
@@ -30,16 +30,52 @@ def is_public_host() -> bool:
     return local_root() == public_base()
 
 
+#: Where ``current_app.extensions`` keeps this server's roots, by where requests came in.
+ROOTS = "practicebank.site_roots"
+#: Roots remembered per app (the Host header is the client's: the memo is bounded).
+MAX_ROOTS = 64
+
+
+def _where(environ: dict) -> tuple:
+    """What ``request.host_url`` and ``request.script_root`` are made of."""
+    return (environ.get("wsgi.url_scheme"), environ.get("HTTP_HOST"),
+            environ.get("SERVER_NAME"), environ.get("SERVER_PORT"),
+            environ.get("SCRIPT_NAME"))
+
+
+def known_root(app: Flask, environ: dict) -> str | None:
+    """This server's root for a request arriving as ``environ``, if a request that came in
+    the same way has been answered (werkzeug made it then): for the fast path
+    (:mod:`.fast_pages`), which makes documents without a request context."""
+    return app.extensions.get(ROOTS, {}).get(_where(environ))
+
+
+def bind_root(root: str) -> None:
+    """Make ``root`` this app context's server root (the fast path's, from
+    :func:`known_root`): links, ``Content-Location`` and ``local_root`` use it."""
+    base = public_base()
+    g._site_links = (base, None if root == base else root, root)
+
+
 def _rewrite() -> tuple[str, str | None, str]:
     """(public base, this server's root or None when it is the public base, this server's
     root), worked out once per request: a page asks for hundreds of links."""
-    if has_request_context():
+    if has_app_context():
         cached = g.get("_site_links")
-        if cached is None:
+        if cached is not None:
+            return cached
+        if has_request_context():
             base = public_base()
-            root = request.host_url.rstrip("/") + request.script_root + "/"
+            roots = current_app.extensions.setdefault(ROOTS, {})
+            where = _where(request.environ)
+            root = roots.get(where)
+            if root is None:  # werkzeug's reading of the scheme, Host and mount point
+                root = request.host_url.rstrip("/") + request.script_root + "/"
+                if len(roots) >= MAX_ROOTS:
+                    roots.clear()
+                roots[where] = root
             cached = g._site_links = (base, None if root == base else root, root)
-        return cached
+            return cached
     base = public_base()
     return base, None, base
 
@@ -115,7 +151,16 @@ def chrome() -> dict:
 _CHROME: dict[tuple[str, str], dict] = {}
 
 
+def linkable(iri: object) -> bool:
+    """Whether ``iri`` may be a link's target (``{% if x is linkable %}`` in templates): an
+    http(s) IRI, not ``javascript:`` or ``data:`` (whoever holds the write token chooses the
+    IRIs a page shows)."""
+    return isinstance(iri, str) and iri[:8].lower().startswith(LINKABLE)
+
+
 def init_app(app: Flask) -> None:
-    """``link_for``, ``site_link`` and ``public_iri`` in every template."""
+    """``link_for``, ``site_link`` and ``public_iri`` in every template, and the test
+    ``linkable``."""
     app.jinja_env.globals.update(link_for=link_for, site_link=site_link, public_iri=public_iri,
                                  chrome=chrome)
+    app.jinja_env.tests["linkable"] = linkable
