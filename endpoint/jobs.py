@@ -1,4 +1,5 @@
-"""One query, evaluated and serialised: the work a query worker (or the server) does.
+"""One query, evaluated and serialised (or one linked-data document, :mod:`.describe_jobs`):
+the work a query worker (or the server) does.
 
 A :class:`QueryJob` is plain picklable data, so the same :func:`execute` runs in a worker
 process behind a pipe and in the server process for an in-memory store. Content negotiation
@@ -26,6 +27,7 @@ from practicebank.text_analysis import SPARQL_FUNCTIONS
 from .bind_join import RemoteFailed
 from .bind_join import Settings as BindJoinSettings
 from .bind_join import rewrite as bind_join
+from .describe_jobs import DescribeJob, run_describe
 from .federation import RemotePlan, ServiceProxy, remote_failure
 from .html_results import write_html
 
@@ -54,6 +56,8 @@ class QueryJob:
     service_max_bytes: int = BY_NAME["max_remote_answer"].default
     bind_join_batch: int = BY_NAME["bind_join_batch"].default  # 0: SERVICE as written
     bind_join_max_bindings: int = BY_NAME["bind_join_max_bindings"].default
+    #: Instead of a query, a linked-data document to make (:mod:`.describe_jobs`).
+    describe: DescribeJob | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,9 @@ def execute(store: ox.Store, job: QueryJob, channel: Channel, *,
     With ``check_deadline`` (the in-process path, where nothing can kill the query) output
     stops at the deadline between chunks; in a worker the supervisor enforces it.
     """
+    if job.describe is not None:
+        run_describe(store, job.describe, channel)
+        return
     registration = token = None
     text = job.query
     if job.remote is not None and job.remote.endpoints:

@@ -1,0 +1,179 @@
+"""Descriptions made in the query workers (endpoint/describe_jobs.py) are the documents the
+server process makes itself, and are really made there.
+
+Two live ``practicebank serve --demo`` on on-disk stores of the same data: one sends its
+description documents to its worker process, the other (``--workers -1``) makes them in its
+own. Every RDF format (as a graph) and the compact JSON (as JSON) of every kind of resource
+must be the same, and an unknown IRI still a 404 in the format asked for. With the workers
+stopped, a description times out while an HTML page, made in the server, does not.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+from endpoint_live import LiveServer
+from rdflib.compare import isomorphic
+from test_linked_data import BASE, KINDS
+
+from practicebank.endpoint.describe_jobs import COMPACT, DescribeJob, run_describe
+from practicebank.endpoint.executors import JobFailed, _Collect, collected
+from practicebank.endpoint.linked_data import MAX_INCOMING_PAGE
+
+#: The kinds a worker describes (the ontology's terms and graphs are made in the server).
+DESCRIBED = {kind: path for kind, path in KINDS.items() if path.startswith(("id/", "concept/"))}
+RDF = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "rdf": "xml"}
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("describe-jobs")
+    with LiveServer(tmp / "store", tmp, "--demo", "--workers", "1") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def in_process(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("describe-in-process")
+    with LiveServer(tmp / "store", tmp, "--demo", "--workers", "-1") as server:
+        yield server
+
+
+def local(live: LiveServer, body: bytes) -> bytes:
+    """``body`` with this server's root as the other's (the compact JSON's context URL)."""
+    return body.replace(live.base.encode() + b"/", b"http://localhost/")
+
+
+def sorted_json(value):
+    """JSON with every list in a stable order (the stores list triples in their own)."""
+    if isinstance(value, dict):
+        return {k: sorted_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return sorted((sorted_json(v) for v in value), key=json.dumps)
+    return value
+
+
+@pytest.mark.parametrize("extension", [*RDF, "json"])
+@pytest.mark.parametrize("kind", list(DESCRIBED))
+def test_a_worker_makes_the_document_the_server_makes(live, in_process, kind, extension):
+    path = f"/{DESCRIBED[kind]}.{extension}"
+    status, headers, body = live.request("GET", live.base + path)
+    expected_status, expected_headers, expected = in_process.request(
+        "GET", in_process.base + path)
+    assert status == expected_status == 200
+    assert headers["Content-Type"] == expected_headers["Content-Type"]
+    if extension == "json":  # the context's URL names the server
+        made = json.loads(local(live, body))
+        assert sorted_json(made) == sorted_json(json.loads(local(in_process, expected)))
+    else:
+        ours = rdflib.Graph().parse(data=body, format=RDF[extension])
+        theirs = rdflib.Graph().parse(data=expected, format=RDF[extension])
+        assert len(ours) > 3 and isomorphic(ours, theirs)
+
+
+def test_a_concept_with_many_incoming_links_pages_them_in_the_worker(live, in_process):
+    path = f"/{KINDS['concept']}.nt?incoming=1"
+    status, _, body = live.request("GET", live.base + path)
+    assert status == 200 and body.count(b"\n") > 10
+    assert set(body.splitlines()) == set(in_process.request("GET", in_process.base + path)[2]
+                                         .splitlines())
+
+
+@pytest.mark.parametrize("extension, media_type", [("ttl", "text/turtle"),
+                                                    ("json", "application/json")])
+def test_an_unknown_iri_is_a_404_in_the_format_asked_for(live, extension, media_type):
+    status, headers, _ = live.request(
+        "GET", f"{live.base}/id/practice/no-such-practice-anywhere.{extension}")
+    assert status == 404 and headers["Content-Type"].startswith(media_type)
+
+
+def test_descriptions_wait_for_the_workers_and_pages_do_not(tmp_path):
+    """With its one worker stopped, a Turtle description runs into the deadline (the pool
+    then replaces the worker) while the practice's HTML page, made in the server, answers."""
+    with LiveServer(tmp_path / "store", tmp_path, "--demo", "--workers", "1",
+                    "--query-timeout", "2") as server:
+        practice = f"{server.base}/{KINDS['practice']}"
+        assert server.request("GET", practice + ".ttl")[0] == 200
+        workers = server.children()
+        assert workers
+        for pid in workers:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            status, _, _ = server.request("GET", practice + ".ttl")
+            assert status in (503, 504) and time.monotonic() - started < 15
+            assert server.request("GET", practice + ".html")[0] == 200
+        finally:
+            for pid in workers:
+                try:
+                    os.kill(pid, signal.SIGCONT)
+                except ProcessLookupError:
+                    pass
+
+
+def test_a_describe_job_runs_on_any_store(demo_store):
+    """The job itself, without a worker: the document, or a 404 error for nothing known."""
+    channel = _Collect()
+    run_describe(demo_store.view(), DescribeJob(BASE + KINDS["practice"], "nt"), channel)
+    answer = collected(channel)
+    triples = list(ox.parse(b"".join(answer.body), format=ox.RdfFormat.N_TRIPLES))
+    assert ox.NamedNode(BASE + KINDS["practice"]) in {t.subject for t in triples}
+    assert answer.content_type.startswith("application/n-triples")
+    channel = _Collect()
+    run_describe(demo_store.view(), DescribeJob(BASE + "id/practice/none", COMPACT, 0,
+                                                 MAX_INCOMING_PAGE, "x"), channel)
+    with pytest.raises(JobFailed) as failed:
+        collected(channel)
+    assert failed.value.error.code == 404
+
+
+def test_descriptions_are_spread_over_the_workers_and_queries_are_not():
+    """Queries go to the oldest worker with a free thread; descriptions to the worker with
+    the most free threads (the oldest of those), so two at once run on two processes."""
+    from practicebank.endpoint.workers import choose_slot
+
+    class Worker:
+        def __init__(self, rank: int) -> None:
+            self.rank = rank
+
+    class Slot:
+        def __init__(self, owner: Worker) -> None:
+            self.owner = owner
+
+    old, young = Worker(0), Worker(1)
+    idle = [Slot(young) for _ in range(8)] + [Slot(old) for _ in range(3)]
+    assert choose_slot(idle, spread=False).owner is old
+    assert choose_slot(idle, spread=True).owner is young
+    even = [Slot(w) for w in (young, old) for _ in range(4)]
+    assert choose_slot(even, spread=True).owner is old
+
+
+def test_with_every_worker_busy_the_server_describes_it_itself(tmp_path):
+    """Descriptions do not queue behind slow queries: with the one worker thread answering
+    a runaway query, a Turtle description still comes at once, made in the server."""
+    import threading
+
+    with LiveServer(tmp_path / "store", tmp_path, "--demo", "--workers", "1",
+                    "--worker-threads", "1") as server:
+        runaway = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }")
+        slow = threading.Thread(target=server.query, args=(runaway,),
+                                kwargs={"timeout": "6"}, daemon=True)
+        slow.start()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            if json.loads(server.request("GET", server.base + "/health")[2])["busy"] == 1:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the runaway query never occupied the worker")
+        started = time.monotonic()
+        status, _, body = server.request("GET", f"{server.base}/{KINDS['practice']}.ttl")
+        assert status == 200 and b"Clear, Hold, Build" in body
+        assert time.monotonic() - started < 3
+        slow.join(timeout=20)
