@@ -27,10 +27,9 @@ from flask import Blueprint, Response, current_app, render_template, request, st
 from . import errors, facets
 from .csv_cells import safe_row
 from .description_source import source
-from .html_results import LINKABLE
 from .params import whole_number
 from .per_commit import PerCommit
-from .site_links import link_for
+from .site_links import link_for, linkable
 
 try:  # the text index is another part of the workbench; until it is there, q is refused
     from . import text_index
@@ -222,7 +221,7 @@ def group(index: facets.FacetIndex, view: View, selection: facets.Selection,
 def row(index: facets.FacetIndex, i: int) -> dict:
     iri = index.practices[i]
     listed = {p: "; ".join(index.of_practice[p][i]) for p in index.of_practice}
-    href = link_for(iri) if iri.startswith(LINKABLE) else None  # no javascript: links
+    href = link_for(iri) if linkable(iri) else None  # no javascript: links
     return {"iri": iri, "href": href, "title": index.titles[i] or iri,
             "start": index.starts[i] or "", **listed}
 
