@@ -81,12 +81,14 @@ class _Caches:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._by_store: tuple[int, LinkedCache] | None = None
+        # The store itself, not its id(): a closed snapshot's id can be reused by the next
+        # one, whose labels would then be read from the old commit's cache.
+        self._by_store: tuple[object, LinkedCache] | None = None
 
     def for_store(self, store: object) -> LinkedCache:
         with self._lock:
-            if self._by_store is None or self._by_store[0] != id(store):
-                self._by_store = (id(store), LinkedCache())
+            if self._by_store is None or self._by_store[0] is not store:
+                self._by_store = (store, LinkedCache())
             return self._by_store[1]
 
 
