@@ -39,7 +39,6 @@ PB = BASE + "def/"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 ORG = "http://www.w3.org/ns/org#"
 DCTERMS = "http://purl.org/dc/terms/"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 #: The rating scale of the practice bank's "Does it work?" filter.
 DOES_IT_WORK = BASE + "concept/does-it-work"
 #: A node's key, as :mod:`.store_scan` reads it: ``<iri>``, ``_:id`` or a literal's N-Triples.
