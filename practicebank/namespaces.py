@@ -24,6 +24,8 @@ GRAPH = Namespace(BASE + "graph/")
 SCHEMA = Namespace("https://schema.org/")
 ORG = Namespace("http://www.w3.org/ns/org#")
 QB = Namespace("http://purl.org/linked-data/cube#")
+#: Our SPARQL extension functions (``pbf:matches``, the full-text match: text_analysis).
+FUNCTION = Namespace(BASE + "def/function#")
 ONS_GEOGRAPHY = "http://statistics.data.gov.uk/id/statistical-geography/"
 POLICE_API = "https://data.police.uk/api/forces/"
 
@@ -43,6 +45,7 @@ PREFIXES: dict[str, str] = {
     "schema": str(SCHEMA),
     "org": str(ORG),
     "qb": str(QB),
+    "pbf": str(FUNCTION),
 }
 
 

@@ -30,6 +30,8 @@ from functools import lru_cache
 import pyoxigraph as ox
 import snowballstemmer
 
+from .namespaces import FUNCTION
+
 #: The longest query text accepted (the routes refuse longer ones with 400).
 MAX_QUERY_CHARS = 200
 #: At most this many words in one query: each is a condition on the index.
@@ -159,7 +161,7 @@ def matches(text: str | Iterable[str], query: tuple[QueryTerm, ...]) -> bool:
 # -- the SPARQL function ---------------------------------------------------------------------
 
 #: ``pbf:matches(?text, "query")``: true when the literal's terms satisfy the query.
-FUNCTION_NAMESPACE = "https://w3id.org/practicebank/def/function#"
+FUNCTION_NAMESPACE = str(FUNCTION)
 MATCHES_FUNCTION = FUNCTION_NAMESPACE + "matches"
 
 

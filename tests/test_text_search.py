@@ -8,6 +8,8 @@ not from the code under test.
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import urllib.parse
 
@@ -17,7 +19,7 @@ import pytest
 from practicebank.endpoint import create_app, text_index
 from practicebank.namespaces import sparql_prefixes
 from practicebank.store import PracticeStore
-from practicebank.text_analysis import matches, parse_query, terms
+from practicebank.text_analysis import MATCHES_FUNCTION, matches, parse_query, terms
 
 TOKEN = "s3cret"
 PB = "https://w3id.org/practicebank/def/"
@@ -305,6 +307,19 @@ def test_pbf_matches_on_its_own(client):
     row = answer.get_json()["results"]["bindings"][0]
     assert row["a"]["value"] == "true" and row["b"]["value"] == "false"
     assert row["c"]["value"] == "true" and "d" not in row
+
+
+def test_the_query_editor_offers_the_pbf_prefix_of_the_function(client):
+    """The editor inserts PREFIX lines from the page's prefix table: pbf: must be there, and
+    name the namespace the endpoint's pbf:matches lives in."""
+    page = client.get("/query").get_data(as_text=True)
+    table = json.loads(html.unescape(re.search(r'data-prefixes="([^"]*)"', page).group(1)))
+    assert table["pbf"] + "matches" == MATCHES_FUNCTION
+    query = (f"PREFIX pbf: <{table['pbf']}>\n"
+             'ASK { FILTER(pbf:matches("Burglaries in Leeds", "burglary")) }')
+    answer = client.get("/sparql?" + urllib.parse.urlencode({"query": query}),
+                        headers={"Accept": "application/sparql-results+json"})
+    assert answer.get_json()["boolean"] is True
 
 
 def test_the_analysis():
