@@ -27,7 +27,7 @@ from typing import Protocol, TypeVar
 
 import pyoxigraph as ox
 
-from practicebank.merged_default import HIDDEN
+from practicebank.merged_default import HIDDEN, MergedView
 from practicebank.namespaces import ID
 
 T = TypeVar("T")
@@ -71,21 +71,27 @@ class IndexSource:
     ``cache`` (a :class:`LinkedCache` for the committed state this store shows) keeps the
     labels and types of linked resources between requests."""
 
-    def __init__(self, store: ox.Store, cache: LinkedCache | None = None) -> None:
-        self.store = store
+    def __init__(self, store: ox.Store | MergedView, cache: LinkedCache | None = None) -> None:
+        self.store = store  # queries go through a MergedView: their union is the merge
         self.cache = cache
+        # A partitioned snapshot comes as a MergedView, which keeps its hidden graphs out of
+        # queries but not out of quads_for_pattern: they are read from the store under it
+        # and filtered below, or a triple in two graphs would show twice.
+        merged = isinstance(store, MergedView)
+        self._indexes = store.store if merged else store
         # Only a partitioned snapshot has hidden graphs (merged_default): reading a term
         # from disk costs microseconds, so graph names are only looked at when they can be.
         # Whether it is partitioned is a fact of the committed state, so the cache keeps it.
         partitioned = cache.partitioned if cache is not None else None
         if partitioned is None:
-            partitioned = any(store.contains_named_graph(g) for g in HIDDEN_GRAPHS)
+            partitioned = merged or any(self._indexes.contains_named_graph(g)
+                                        for g in HIDDEN_GRAPHS)
             if cache is not None:
                 cache.partitioned = partitioned
         self.partitioned = partitioned
 
     def quads(self, subject, predicate, obj, limit: int) -> list[ox.Quad]:
-        found = self.store.quads_for_pattern(subject, predicate, obj, None)
+        found = self._indexes.quads_for_pattern(subject, predicate, obj, None)
         if not self.partitioned:
             return list(itertools.islice(found, limit))
         out: list[ox.Quad] = []

@@ -173,3 +173,32 @@ def test_a_query_with_from_names_its_own_dataset_on_the_endpoint(tmp_path: Path)
         assert live.count("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }") == 4
         assert live.count("SELECT (COUNT(*) AS ?n) FROM NAMED <urn:x:g2> "
                           "WHERE { ?s ?p ?o }") == 0  # FROM NAMED alone: an empty default
+
+
+def test_descriptions_of_a_partitioned_snapshot_never_read_its_hidden_graphs(tmp_path: Path):
+    """A snapshot whose graphs overlap is read through a MergedView; descriptions read its
+    indexes (quads_for_pattern), where the hidden graph repeats the shared triples: each
+    must be read once, from the graphs that really hold it (a page once listed a force's
+    region twice, and could name the hidden graph as where a record came from)."""
+    from practicebank.endpoint.descriptions import IndexSource, LinkedCache, describe
+
+    store = ox.Store(str(tmp_path / "copy"))
+    g2 = ox.NamedNode("urn:x:g2")
+    s1, s2 = ox.NamedNode("http://www.example.org/s1"), ox.NamedNode("http://www.example.org/s2")
+    extra = ox.NamedNode("http://www.example.org/extra")
+    store.load(DATA, format=ox.RdfFormat.N_TRIPLES, to_graph=G1)
+    store.load(DATA, format=ox.RdfFormat.N_TRIPLES, to_graph=g2)
+    # G1 is the larger (kept); g2's triple that G1 lacks is copied into the hidden part.
+    store.extend([ox.Quad(s2, extra, ox.Literal(str(i)), G1) for i in range(2)])
+    store.add(ox.Quad(s1, extra, ox.Literal("only in g2"), g2))
+    assert merged.partition(store, {G1, g2})
+    assert len(list(store.quads_for_pattern(s1, extra, None, merged.PART))) == 1
+    view = merged.view_of(store)
+    assert isinstance(view, merged.MergedView)
+    for cache in (None, LinkedCache()):
+        source = IndexSource(view, cache)
+        found = source.quads(s1, None, None, 10)
+        assert len(found) == 5 and {q.graph_name for q in found} == {G1, g2}
+        description = describe(source, s1.value)
+        assert len(description.triples) == 3
+        assert description.triples[ox.Triple(s1, extra, ox.Literal("only in g2"))] == {g2}
