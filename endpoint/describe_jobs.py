@@ -10,8 +10,8 @@ sends them a :class:`DescribeJob` as it sends a query (:mod:`.jobs`: the same pi
 deadline and crash handling), and only adds the headers.
 
 The worker answers with the document's bytes, or a 404 error when the store says nothing
-about the IRI (the server then answers its usual not-found document). HTML pages are not
-made here: their templates need the Flask app.
+about the IRI (the server then answers its usual not-found document). HTML pages come the
+same way with what their templates need (:mod:`.page_jobs`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import io
 import json
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
@@ -27,6 +28,9 @@ from practicebank.formats import Format, by_name
 
 from .compact_json import compact
 from .descriptions import Description, IndexSource, LinkedCache, describe
+
+if TYPE_CHECKING:
+    from .page_jobs import PageRequest
 
 #: Turtle prefixes in descriptions (those their terms use; not every prefix we know, which
 #: would make each small document mostly prefixes).
@@ -52,13 +56,14 @@ COMPACT_TYPE = "application/json"
 @dataclass(frozen=True)
 class DescribeJob:
     """Which document to make: the IRI, the format (an RDF format's name in the format
-    table, or :data:`COMPACT`), the page of incoming links."""
+    table, :data:`COMPACT`, or ``html`` with ``page``), the page of incoming links."""
 
     iri: str
     format: str
     incoming_page: int = 0
     last_page: int | None = None
     context_url: str = ""  # the compact JSON's @context (this server's URL for it)
+    page: PageRequest | None = None  # an HTML page's request (page_jobs)
 
 
 def compact_body(description: Description, context_url: str) -> bytes:
@@ -98,8 +103,14 @@ CACHES = _Caches()
 def run_describe(store: ox.Store, job: DescribeJob, channel) -> None:
     """Make the document ``job`` asks for from ``store`` and send it to ``channel`` (one
     head message), or a 404 error when nothing is known about the IRI."""
-    description = describe(IndexSource(store, CACHES.for_store(store)), job.iri,
-                           incoming_page=job.incoming_page, last_page=job.last_page)
+    source = IndexSource(store, CACHES.for_store(store))
+    if job.page is not None:
+        from .page_jobs import run_page  # Flask and the templates: only for pages
+
+        run_page(source, job.iri, job.page, job.incoming_page, channel)
+        return
+    description = describe(source, job.iri, incoming_page=job.incoming_page,
+                           last_page=job.last_page)
     if not description.exists:
         channel.send(("error", 404, "not_found", f"Nothing is known about {job.iri} here."))
         return

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
+from flask import g, has_app_context
+
 from practicebank.remote_store import RemoteStore
 
 from .descriptions import IndexSource, LinkedCache, Source, SparqlSource
@@ -16,6 +18,8 @@ from .runtime import get_runtime
 
 #: Labels and types of linked resources, per committed state (see LinkedCache).
 LINKED = LinkedCache()
+#: Where ``g`` holds the source of a page made in a query worker (:mod:`.page_jobs`).
+PAGE_SOURCE = "_page_source"
 
 
 def ontology_docs() -> ModuleType:
@@ -27,7 +31,11 @@ def ontology_docs() -> ModuleType:
 
 def source() -> Source:
     """Where descriptions are read: the committed snapshot, the in-memory store, or the
-    remote server."""
+    remote server; in a query worker making a page, its snapshot (page_jobs)."""
+    if has_app_context():
+        bound = g.get(PAGE_SOURCE)
+        if bound is not None:
+            return bound
     runtime = get_runtime()
     if isinstance(runtime.store, RemoteStore):
         return SparqlSource(runtime.store)

@@ -36,6 +36,7 @@ from .descriptions import describe
 from .executors import JobFailed
 from .jobs import QueryJob
 from .negotiation import choose_format
+from .page_jobs import MADE_IN_SERVER, page_in_worker, page_request
 from .params import whole_number
 from .runtime import get_runtime
 from .site_links import local_root, public_base
@@ -269,13 +270,24 @@ def make_document(stem: str, iri: str, document: Document, page: int = 0) -> Mad
     (:mod:`.fast_pages`) alike. Not the ontology itself, nor a graph's contents
     (:func:`answer` sends those elsewhere). Only HTML needs a request context (its
     templates); the other formats need the app context and this server's root
-    (:func:`.site_links.bind_root`)."""
-    if document.format.kind != "html" and stem.startswith(WORKER_STEMS):
+    (:func:`.site_links.bind_root`).
+
+    On an on-disk store the data's documents and pages are made in a query worker
+    (:func:`made_in_worker`); anything else, or when no worker is free, here
+    (:func:`make_here`)."""
+    if stem.startswith(WORKER_STEMS) and (document.format.kind != "html"
+                                          or page_in_worker(stem)):
         pool = get_runtime().executor
         if isinstance(pool, WorkerPool):
-            made = made_in_worker(pool, iri, document, page)
+            made = made_in_worker(pool, stem, iri, document, page)
             if made is not NOT_MADE:
                 return made
+    return make_here(stem, iri, document, page)
+
+
+def make_here(stem: str, iri: str, document: Document, page: int = 0) -> Made | None:
+    """:func:`make_document` in this process, from :func:`.description_source.source`
+    (in a query worker making a page, its snapshot)."""
     description = describe(source(), iri, incoming_page=page, last_page=MAX_INCOMING_PAGE)
     if not description.exists and not (stem.startswith("def/")
                                        and ontology_docs().is_term(iri)) \
@@ -291,28 +303,37 @@ def make_document(stem: str, iri: str, document: Document, page: int = 0) -> Mad
     return Made(serialize(list(description.graph()), fmt), fmt.content_type)
 
 
+def page_document(stem: str) -> Document:
+    """The HTML page among the documents about ``stem``."""
+    return next(d for d in documents_for(stem) if d.format.kind == "html")
+
+
 #: Where descriptions are made in the query workers, when the store has them: the data's
 #: resources (the ontology's terms and the graphs are described from the server's own
 #: documentation and store).
 WORKER_STEMS = ("id/", "concept/")
 
 
-def made_in_worker(pool: WorkerPool, iri: str, document: Document,
+def made_in_worker(pool: WorkerPool, stem: str, iri: str, document: Document,
                    page: int) -> Made | None | NotMade:
-    """:func:`make_document` for an RDF or compact JSON document, made by a query worker on
-    the committed snapshot (:mod:`.describe_jobs`: reads that hold the GIL, taken off the
-    process every request needs), or :data:`NOT_MADE` when every worker is busy (slow
-    queries must not make descriptions wait: the server then makes it itself). A stuck
-    worker is the usual 504."""
+    """:func:`make_document` made by a query worker on the committed snapshot
+    (:mod:`.describe_jobs`, :mod:`.page_jobs`: reads and templates that hold the GIL,
+    taken off the process every request needs), or :data:`NOT_MADE` when every worker is
+    busy (slow queries must not make descriptions wait: the server then makes it itself)
+    or the page needs the server. A stuck worker is the usual 504."""
     fmt = document.format
+    html = fmt.kind == "html"
     job = QueryJob("", deadline=time.time() + float(current_app.config["QUERY_TIMEOUT"]),
                    describe=DescribeJob(iri, COMPACT if fmt.kind == "compact" else fmt.name,
-                                        page, MAX_INCOMING_PAGE, context_url()))
+                                        page, MAX_INCOMING_PAGE, context_url(),
+                                        page_request(stem) if html else None))
     try:
         answer = pool.run(job)
     except JobFailed as failed:
         if failed.error.code == 404:
             return None
+        if failed.error.kind == MADE_IN_SERVER:
+            return NOT_MADE
         raise job_error(failed.error) from None
     except Overloaded:
         return NOT_MADE

@@ -1,17 +1,21 @@
-"""Descriptions made in the query workers (endpoint/describe_jobs.py) are the documents the
-server process makes itself, and are really made there.
+"""Descriptions and pages made in the query workers (endpoint/describe_jobs.py,
+endpoint/page_jobs.py) are the documents the server process makes itself, and are really
+made there.
 
 Two live ``practicebank serve --demo`` on on-disk stores of the same data: one sends its
-description documents to its worker process, the other (``--workers -1``) makes them in its
-own. Every RDF format (as a graph) and the compact JSON (as JSON) of every kind of resource
-must be the same, and an unknown IRI still a 404 in the format asked for. With the workers
-stopped, a description times out while an HTML page, made in the server, does not.
+description documents and pages to its worker process, the other (``--workers -1``) makes
+them in its own. Every RDF format (as a graph), the compact JSON (as JSON) and the HTML page
+(as text) of every kind of resource must be the same, and an unknown IRI still a 404 in the
+format asked for. With the workers stopped, a practice's page times out while the pages
+made in the server (a force's, the ontology's) do not.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import pickle
+import re
 import signal
 import time
 
@@ -22,9 +26,11 @@ from endpoint_live import LiveServer
 from rdflib.compare import isomorphic
 from test_linked_data import BASE, KINDS
 
+from practicebank.endpoint import create_app
 from practicebank.endpoint.describe_jobs import COMPACT, DescribeJob, run_describe
 from practicebank.endpoint.executors import JobFailed, _Collect, collected
 from practicebank.endpoint.linked_data import MAX_INCOMING_PAGE
+from practicebank.endpoint.page_jobs import MADE_IN_SERVER, PageRequest, page_settings
 
 #: The kinds a worker describes (the ontology's terms and graphs are made in the server).
 DESCRIBED = {kind: path for kind, path in KINDS.items() if path.startswith(("id/", "concept/"))}
@@ -77,6 +83,28 @@ def test_a_worker_makes_the_document_the_server_makes(live, in_process, kind, ex
         assert len(ours) > 3 and isomorphic(ours, theirs)
 
 
+def page_text(server: LiveServer, body: bytes) -> str:
+    """A page with the server's root, and the times its graphs were loaded (each server
+    loaded its own store), written the same way for both servers."""
+    text = body.decode("utf-8").replace(server.base + "/", "http://localhost/")
+    return re.sub(r'<time datetime="[^"]*">[^<]*</time>', "<time>", text)
+
+
+@pytest.mark.parametrize("query", ["", "?incoming=1"])
+@pytest.mark.parametrize("kind", list(DESCRIBED))
+def test_a_worker_makes_the_page_the_server_makes(live, in_process, kind, query):
+    path = f"/{DESCRIBED[kind]}.html{query}"
+    status, headers, body = live.request("GET", live.base + path)
+    expected_status, expected_headers, expected = in_process.request(
+        "GET", in_process.base + path)
+    assert status == expected_status == 200
+    assert headers["Content-Type"] == expected_headers["Content-Type"]
+    assert headers["Link"].replace(live.base, "") == expected_headers["Link"].replace(
+        in_process.base, "")
+    assert page_text(live, body) == page_text(in_process, expected)
+    assert "urn:practicebank:merge" not in page_text(live, body)  # hidden graphs stay so
+
+
 def test_a_concept_with_many_incoming_links_pages_them_in_the_worker(live, in_process):
     path = f"/{KINDS['concept']}.nt?incoming=1"
     status, _, body = live.request("GET", live.base + path)
@@ -93,22 +121,26 @@ def test_an_unknown_iri_is_a_404_in_the_format_asked_for(live, extension, media_
     assert status == 404 and headers["Content-Type"].startswith(media_type)
 
 
-def test_descriptions_wait_for_the_workers_and_pages_do_not(tmp_path):
-    """With its one worker stopped, a Turtle description runs into the deadline (the pool
-    then replaces the worker) while the practice's HTML page, made in the server, answers."""
+def test_documents_wait_for_the_workers_and_pages_made_in_the_server_do_not(tmp_path):
+    """With its one worker stopped, a practice's page runs into the deadline (the pool then
+    replaces the worker), while a force's page and the ontology's, made in the server,
+    answer at once."""
     with LiveServer(tmp_path / "store", tmp_path, "--demo", "--workers", "1",
                     "--query-timeout", "2") as server:
         practice = f"{server.base}/{KINDS['practice']}"
-        assert server.request("GET", practice + ".ttl")[0] == 200
+        assert server.request("GET", practice + ".html")[0] == 200
         workers = server.children()
         assert workers
         for pid in workers:
             os.kill(pid, signal.SIGSTOP)
         try:
+            for path in (KINDS["force"], KINDS["term"]):
+                started = time.monotonic()
+                assert server.request("GET", f"{server.base}/{path}.html")[0] == 200
+                assert time.monotonic() - started < 1.5
             started = time.monotonic()
-            status, _, _ = server.request("GET", practice + ".ttl")
-            assert status in (503, 504) and time.monotonic() - started < 15
-            assert server.request("GET", practice + ".html")[0] == 200
+            status, _, _ = server.request("GET", practice + ".html")
+            assert status in (503, 504) and 1.5 < time.monotonic() - started < 15
         finally:
             for pid in workers:
                 try:
@@ -131,6 +163,40 @@ def test_a_describe_job_runs_on_any_store(demo_store):
     with pytest.raises(JobFailed) as failed:
         collected(channel)
     assert failed.value.error.code == 404
+
+
+#: The address of a request for a page, as the server sends it to a worker.
+ENVIRON = (("REQUEST_METHOD", "GET"), ("SCRIPT_NAME", ""), ("QUERY_STRING", ""),
+           ("SERVER_NAME", "localhost"), ("SERVER_PORT", "80"), ("HTTP_HOST", "localhost"),
+           ("SERVER_PROTOCOL", "HTTP/1.1"), ("wsgi.url_scheme", "http"))
+
+
+def test_a_page_job_makes_the_page_or_hands_it_back(demo_store):
+    """A page job without a worker: the page (its links on the request's host), a 404 error
+    for nothing known, and MADE_IN_SERVER for a page that needs the server's runtime (a
+    dataset's counts) instead of a failure. No secret setting is sent."""
+    app = create_app({"TESTING": True, "STORE": demo_store, "WRITE_TOKEN": "s3cret-token",
+                      "ADMIN_TOKEN": "s3cret-admin"})
+    settings = page_settings(app)
+    assert b"s3cret" not in settings and "STORE" not in pickle.loads(settings)
+
+    def job(stem: str) -> _Collect:
+        channel = _Collect()
+        page = PageRequest(stem, settings, (*ENVIRON, ("PATH_INFO", f"/{stem}.html")))
+        run_describe(demo_store.view(), DescribeJob(BASE + stem, "html", 0, MAX_INCOMING_PAGE,
+                                                    "", page), channel)
+        return channel
+
+    answer = collected(job(KINDS["practice"]))
+    body = b"".join(answer.body).decode()
+    assert answer.content_type.startswith("text/html")
+    assert "Clear, Hold, Build" in body and 'href="http://localhost/id/force/' in body
+    assert f'<link rel="canonical" href="{BASE}{KINDS["practice"]}">' in body
+    for stem, code, kind in (("id/practice/none", 404, "not_found"),
+                             ("id/dataset/practicebank", 409, MADE_IN_SERVER)):
+        with pytest.raises(JobFailed) as failed:
+            collected(job(stem))
+        assert (failed.value.error.code, failed.value.error.kind) == (code, kind)
 
 
 def test_descriptions_are_spread_over_the_workers_and_queries_are_not():
