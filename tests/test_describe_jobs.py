@@ -65,15 +65,21 @@ def sorted_json(value):
     return value
 
 
-@pytest.mark.parametrize("extension", [*RDF, "json"])
-@pytest.mark.parametrize("kind", list(DESCRIBED))
-def test_a_worker_makes_the_document_the_server_makes(live, in_process, kind, extension):
-    path = f"/{DESCRIBED[kind]}.{extension}"
+def both(live: LiveServer, in_process: LiveServer, path: str) -> tuple[dict, bytes, dict, bytes]:
+    """``path`` from both servers, each a 200 of the same media type: (headers, body) of
+    the one with workers, then of the other."""
     status, headers, body = live.request("GET", live.base + path)
     expected_status, expected_headers, expected = in_process.request(
         "GET", in_process.base + path)
     assert status == expected_status == 200
     assert headers["Content-Type"] == expected_headers["Content-Type"]
+    return headers, body, expected_headers, expected
+
+
+@pytest.mark.parametrize("extension", [*RDF, "json"])
+@pytest.mark.parametrize("kind", list(DESCRIBED))
+def test_a_worker_makes_the_document_the_server_makes(live, in_process, kind, extension):
+    _, body, _, expected = both(live, in_process, f"/{DESCRIBED[kind]}.{extension}")
     if extension == "json":  # the context's URL names the server
         made = json.loads(local(live, body))
         assert sorted_json(made) == sorted_json(json.loads(local(in_process, expected)))
@@ -93,12 +99,8 @@ def page_text(server: LiveServer, body: bytes) -> str:
 @pytest.mark.parametrize("query", ["", "?incoming=1"])
 @pytest.mark.parametrize("kind", list(DESCRIBED))
 def test_a_worker_makes_the_page_the_server_makes(live, in_process, kind, query):
-    path = f"/{DESCRIBED[kind]}.html{query}"
-    status, headers, body = live.request("GET", live.base + path)
-    expected_status, expected_headers, expected = in_process.request(
-        "GET", in_process.base + path)
-    assert status == expected_status == 200
-    assert headers["Content-Type"] == expected_headers["Content-Type"]
+    headers, body, expected_headers, expected = both(
+        live, in_process, f"/{DESCRIBED[kind]}.html{query}")
     assert headers["Link"].replace(live.base, "") == expected_headers["Link"].replace(
         in_process.base, "")
     assert page_text(live, body) == page_text(in_process, expected)
