@@ -36,6 +36,7 @@ from .description_source import PAGE_SOURCE
 if TYPE_CHECKING:
     from .descriptions import Source
     from .jobs import Channel
+    from .linked_data import Made
 
 log = logging.getLogger("practicebank.workers")
 
@@ -148,7 +149,10 @@ def run_page(store_source: Source, iri: str, page: PageRequest, incoming_page: i
     channel.send(("head", made.content_type, made.body, True))
 
 
-def _render(store_source: Source, iri: str, page: PageRequest, incoming_page: int):
+def _render(store_source: Source, iri: str, page: PageRequest,
+            incoming_page: int) -> Made | None:
+    """The page, made as the server makes it, in a request context of the worker's app
+    with the request's address, reading ``store_source``."""
     from . import linked_data
     from .fast_pages import PlainContext
 
