@@ -30,6 +30,7 @@ from . import (
     graph_store,
     linked_data,
     metrics,
+    page_jobs,
     pages,
     protocol,
     search,
@@ -73,6 +74,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config["STORE_PATH"] = os.fspath(app.config.pop("STORE"))
     app.config.update(settings.resolve(dict(config or {}),
                                        config_file=app.config.get("CONFIG_FILE")))
+    # What the query workers make HTML pages with (handed to each as it starts: page_jobs).
+    app.config.setdefault("PAGE_MAKER", page_jobs.run_page)
 
     errors.init_app(app)
     db.init_app(app)

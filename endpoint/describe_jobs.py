@@ -11,7 +11,8 @@ deadline and crash handling), and only adds the headers.
 
 The worker answers with the document's bytes, or a 404 error when the store says nothing
 about the IRI (the server then answers its usual not-found document). HTML pages come the
-same way with what their templates need (:mod:`.page_jobs`).
+same way with what their templates need (:mod:`.page_requests`), and are made by the page
+maker the worker was given (:func:`set_page_maker`; :mod:`.page_jobs`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import io
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -28,9 +30,10 @@ from practicebank.formats import Format, by_name
 
 from .compact_json import compact
 from .descriptions import Description, IndexSource, LinkedCache, describe
+from .page_requests import MADE_IN_SERVER
 
 if TYPE_CHECKING:
-    from .page_jobs import PageRequest
+    from .page_requests import PageRequest
 
 #: Turtle prefixes in descriptions (those their terms use; not every prefix we know, which
 #: would make each small document mostly prefixes).
@@ -63,7 +66,7 @@ class DescribeJob:
     incoming_page: int = 0
     last_page: int | None = None
     context_url: str = ""  # the compact JSON's @context (this server's URL for it)
-    page: PageRequest | None = None  # an HTML page's request (page_jobs)
+    page: PageRequest | None = None  # an HTML page's request (page_requests)
 
 
 def compact_body(description: Description, context_url: str) -> bytes:
@@ -99,15 +102,27 @@ class _Caches:
 
 CACHES = _Caches()
 
+#: What makes HTML pages in this process (``page_jobs.run_page``), when it was given one.
+_page_maker: Callable | None = None
+
+
+def set_page_maker(maker: Callable | None) -> None:
+    """Make pages in this process with ``maker`` (a worker does so as it starts, with the
+    maker the pool was given: this layer cannot import the page maker, which needs the
+    whole app)."""
+    global _page_maker
+    _page_maker = maker
+
 
 def run_describe(store: ox.Store, job: DescribeJob, channel) -> None:
     """Make the document ``job`` asks for from ``store`` and send it to ``channel`` (one
     head message), or a 404 error when nothing is known about the IRI."""
     source = IndexSource(store, CACHES.for_store(store))
     if job.page is not None:
-        from .page_jobs import run_page  # Flask and the templates: only for pages
-
-        run_page(source, job.iri, job.page, job.incoming_page, channel)
+        if _page_maker is None:  # the server makes the page
+            channel.send(("error", 409, MADE_IN_SERVER, "no page maker in this process"))
+        else:
+            _page_maker(source, job.iri, job.page, job.incoming_page, channel)
         return
     description = describe(source, job.iri, incoming_page=job.incoming_page,
                            last_page=job.last_page)

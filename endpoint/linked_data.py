@@ -36,7 +36,7 @@ from .descriptions import describe
 from .executors import JobFailed
 from .jobs import QueryJob
 from .negotiation import choose_format
-from .page_jobs import MADE_IN_SERVER, page_in_worker, page_request
+from .page_requests import MADE_IN_SERVER, page_in_worker, page_request
 from .params import whole_number
 from .runtime import get_runtime
 from .site_links import local_root, public_base

@@ -6,17 +6,25 @@ process, every page held the one GIL that every request needs, so pages stopped 
 (``bench/bench_pages.py``). Descriptions in RDF already go to the query workers
 (:mod:`.describe_jobs`); a page goes the same way, with what its template needs:
 
-- **the app**: each worker builds its own copy (``create_app`` with the server's settings,
-  :func:`page_settings`) on its first page, for the templates, ``url_for`` and the links;
+- **the app**: each worker builds its own copy (``create_app`` with the server's
+  settings, :func:`.page_requests.page_settings`) on its first page, for the templates,
+  ``url_for`` and the links;
 - **the request's address** (scheme, ``Host``, mount point, path and query string:
-  :data:`ENVIRON_KEYS`), so links, ``canonical`` and the pages of incoming links are those
-  the server would write; the page is rendered in a request context made of them.
+  :data:`.page_requests.ENVIRON_KEYS`), so links, ``canonical`` and the pages of incoming
+  links are those the server would write; the page is rendered in a request context made
+  of them.
 
 The worker's app has no runtime. Anything a page would ask of it (a force's crime chart
 runs a query, a dataset's counts come from the server's statistics) raises
 :class:`MadeInServer`, and the worker answers :data:`MADE_IN_SERVER`: the server then makes
 the page itself, as it does when every worker is busy. Pages known to need the server are
-not sent at all (:data:`SERVER_PAGE_STEMS`).
+not sent at all (:data:`.page_requests.SERVER_PAGE_STEMS`).
+
+The job layer (:mod:`.describe_jobs`) cannot import this module, which needs the whole app
+(the app imports the job layer): ``create_app`` puts :func:`run_page` in the app's
+settings as ``PAGE_MAKER``, the pool hands it to each worker it starts, as
+multiprocessing hands a process its target, and the worker registers it
+(:func:`.describe_jobs.set_page_maker`).
 """
 
 from __future__ import annotations
@@ -26,12 +34,12 @@ import logging
 import pickle
 import sys
 import threading
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, current_app, g, request
+from flask import Flask, g
 
 from .description_source import PAGE_SOURCE
+from .page_requests import MADE_IN_SERVER, PageRequest
 
 if TYPE_CHECKING:
     from .descriptions import Source
@@ -39,64 +47,6 @@ if TYPE_CHECKING:
     from .linked_data import Made
 
 log = logging.getLogger("practicebank.workers")
-
-#: What of the request a page depends on: werkzeug's ``host_url``, ``script_root``,
-#: ``path`` and ``args`` are made of these.
-ENVIRON_KEYS = ("REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "SERVER_NAME",
-                "SERVER_PORT", "SERVER_PROTOCOL", "HTTP_HOST", "wsgi.url_scheme")
-#: Pages made in the server straight away: a force's crime chart runs a query, a dataset
-#: shows the server's counts (both need the runtime, which a worker has not).
-SERVER_PAGE_STEMS = ("id/force/", "id/dataset/")
-#: The error kind of a worker's answer when a page needs the server.
-MADE_IN_SERVER = "made_in_server"
-#: Settings never sent to a worker (secrets; a page needs none of them).
-SECRET_WORDS = ("TOKEN", "PASSWORD", "SECRET")
-#: Where the app keeps its settings as sent to workers.
-SETTINGS_KEY = "practicebank.page_settings"
-
-
-@dataclass(frozen=True)
-class PageRequest:
-    """What a worker needs to make a page besides the IRI: the resource's path, the app's
-    settings (pickled once per app) and the request's address."""
-
-    stem: str
-    settings: bytes
-    environ: tuple[tuple[str, str], ...]
-
-
-def page_in_worker(stem: str) -> bool:
-    """Whether the page of the resource at ``stem`` is sent to a worker."""
-    return not stem.startswith(SERVER_PAGE_STEMS)
-
-
-def page_request(stem: str) -> PageRequest:
-    """The page request of the current request (server side, in a request context)."""
-    environ = request.environ
-    return PageRequest(stem, page_settings(current_app),
-                       tuple((key, environ[key]) for key in ENVIRON_KEYS
-                             if isinstance(environ.get(key), str)))
-
-
-def page_settings(app: Flask) -> bytes:
-    """The app's plain settings, pickled: the store object, secrets and Flask's own
-    non-scalar defaults are left out (the worker's ``create_app`` sets its defaults)."""
-    cached = app.extensions.get(SETTINGS_KEY)
-    if cached is None:
-        plain = {key: value for key, value in app.config.items()
-                 if _plain(value) and key != "STORE"
-                 and not any(word in key for word in SECRET_WORDS)}
-        cached = app.extensions[SETTINGS_KEY] = pickle.dumps(plain)
-    return cached
-
-
-def _plain(value: object) -> bool:
-    if isinstance(value, str | int | float | bool | type(None)):
-        return True
-    return isinstance(value, tuple | list) and all(isinstance(v, str) for v in value)
-
-
-# -- in the worker -----------------------------------------------------------------------------
 
 
 class MadeInServer(Exception):

@@ -109,7 +109,8 @@ class Runtime:
             self.snapshots = Snapshots(store, Path(root))
             size = workers or max(2, os.cpu_count() or 2)
             self.executor = WorkerPool(size, self.snapshots, threads=config["WORKER_THREADS"],
-                                       max_queued=config["MAX_QUEUED"])
+                                       max_queued=config["MAX_QUEUED"],
+                                       page_maker=config.get("PAGE_MAKER"))
             self.lookups = LookupLane(self.snapshots)
         else:
             self.executor = InProcessExecutor(store, self.lock)

@@ -31,12 +31,13 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 
 from practicebank.formats import FORMATS
 from practicebank.merged_default import open_snapshot
 
+from .describe_jobs import set_page_maker
 from .executors import Answer, JobFailed
 from .federation import ServiceProxy
 from .jobs import JobError, QueryJob, deadline_error, execute
@@ -47,9 +48,11 @@ from .spool import Spool
 log = logging.getLogger("practicebank.workers")
 
 
-def worker_main(conns: list[Connection], crash_path: str | None = None) -> None:
+def worker_main(conns: list[Connection], crash_path: str | None = None,
+                page_maker: Callable | None = None) -> None:
     """One worker process: a thread per pipe, each answering one job at a time on the
     snapshot the process has open (shared, so concurrent queries share its caches).
+    ``page_maker`` makes HTML pages here (:mod:`.page_jobs`); without one, the server does.
 
     If the process crashes, Python's fault handler writes which thread it was in to
     ``crash_path``, so the pool knows which query to blame (see :meth:`WorkerPool._gone`).
@@ -66,6 +69,7 @@ def worker_main(conns: list[Connection], crash_path: str | None = None) -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     proxy = ServiceProxy()
     snapshot = _OpenSnapshot()
+    set_page_maker(page_maker)
     # Oxigraph parses and evaluates recursively on the thread's own stack; this one holds
     # any query under the shape limits with a wide margin (query_limits.py).
     threading.stack_size(THREAD_STACK)
@@ -321,9 +325,10 @@ class WorkerPool:
     ATTEMPTS = 2
 
     def __init__(self, size: int, snapshots: Snapshots, *, threads: int = 1,
-                 max_queued: int = 64) -> None:
+                 max_queued: int = 64, page_maker: Callable | None = None) -> None:
         self.size = size
         self.threads = threads
+        self.page_maker = page_maker  # handed to each worker (by reference, as a target is)
         self.snapshots = snapshots
         self.max_queued = max_queued
         self.kills = 0
@@ -348,7 +353,8 @@ class WorkerPool:
         handle, crash_path = tempfile.mkstemp(prefix="practicebank-worker-", suffix=".crash")
         os.close(handle)
         process = self._context.Process(target=worker_main,
-                                        args=([c for _, c in pipes], crash_path),
+                                        args=([c for _, c in pipes], crash_path,
+                                              self.page_maker),
                                         daemon=True, name="practicebank-query-worker")
         process.start()
         for _, child in pipes:

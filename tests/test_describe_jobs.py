@@ -1,6 +1,6 @@
 """Descriptions and pages made in the query workers (endpoint/describe_jobs.py,
-endpoint/page_jobs.py) are the documents the server process makes itself, and are really
-made there.
+endpoint/page_jobs.py, endpoint/page_requests.py) are the documents the server process
+makes itself, and are really made there.
 
 Two live ``practicebank serve --demo`` on on-disk stores of the same data: one sends its
 description documents and pages to its worker process, the other (``--workers -1``) makes
@@ -27,10 +27,16 @@ from rdflib.compare import isomorphic
 from test_linked_data import BASE, KINDS
 
 from practicebank.endpoint import create_app
-from practicebank.endpoint.describe_jobs import COMPACT, DescribeJob, run_describe
+from practicebank.endpoint.describe_jobs import (
+    COMPACT,
+    DescribeJob,
+    run_describe,
+    set_page_maker,
+)
 from practicebank.endpoint.executors import JobFailed, _Collect, collected
 from practicebank.endpoint.linked_data import MAX_INCOMING_PAGE
-from practicebank.endpoint.page_jobs import MADE_IN_SERVER, PageRequest, page_settings
+from practicebank.endpoint.page_jobs import run_page
+from practicebank.endpoint.page_requests import MADE_IN_SERVER, PageRequest, page_settings
 
 #: The kinds a worker describes (the ontology's terms and graphs are made in the server).
 DESCRIBED = {kind: path for kind, path in KINDS.items() if path.startswith(("id/", "concept/"))}
@@ -176,17 +182,23 @@ ENVIRON = (("REQUEST_METHOD", "GET"), ("SCRIPT_NAME", ""), ("QUERY_STRING", ""),
 def test_a_page_job_makes_the_page_or_hands_it_back(demo_store):
     """A page job without a worker: the page (its links on the request's host), a 404 error
     for nothing known, and MADE_IN_SERVER for a page that needs the server's runtime (a
-    dataset's counts) instead of a failure. No secret setting is sent."""
+    dataset's counts), or in a process given no page maker, instead of a failure. No secret
+    setting is sent."""
     app = create_app({"TESTING": True, "STORE": demo_store, "WRITE_TOKEN": "s3cret-token",
                       "ADMIN_TOKEN": "s3cret-admin"})
+    assert app.config["PAGE_MAKER"] is run_page  # what the pool hands its workers
     settings = page_settings(app)
     assert b"s3cret" not in settings and "STORE" not in pickle.loads(settings)
 
-    def job(stem: str) -> _Collect:
+    def job(stem: str, maker=run_page) -> _Collect:
         channel = _Collect()
         page = PageRequest(stem, settings, (*ENVIRON, ("PATH_INFO", f"/{stem}.html")))
-        run_describe(demo_store.view(), DescribeJob(BASE + stem, "html", 0, MAX_INCOMING_PAGE,
-                                                    "", page), channel)
+        set_page_maker(maker)
+        try:
+            run_describe(demo_store.view(), DescribeJob(BASE + stem, "html", 0,
+                                                        MAX_INCOMING_PAGE, "", page), channel)
+        finally:
+            set_page_maker(None)
         return channel
 
     answer = collected(job(KINDS["practice"]))
@@ -194,10 +206,12 @@ def test_a_page_job_makes_the_page_or_hands_it_back(demo_store):
     assert answer.content_type.startswith("text/html")
     assert "Clear, Hold, Build" in body and 'href="http://localhost/id/force/' in body
     assert f'<link rel="canonical" href="{BASE}{KINDS["practice"]}">' in body
-    for stem, code, kind in (("id/practice/none", 404, "not_found"),
-                             ("id/dataset/practicebank", 409, MADE_IN_SERVER)):
+    for stem, maker, code, kind in (
+            ("id/practice/none", run_page, 404, "not_found"),
+            ("id/dataset/practicebank", run_page, 409, MADE_IN_SERVER),
+            (KINDS["practice"], None, 409, MADE_IN_SERVER)):
         with pytest.raises(JobFailed) as failed:
-            collected(job(stem))
+            collected(job(stem, maker))
         assert (failed.value.error.code, failed.value.error.kind) == (code, kind)
 
 
