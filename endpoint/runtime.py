@@ -110,7 +110,7 @@ class Runtime:
             size = workers or max(2, os.cpu_count() or 2)
             self.executor = WorkerPool(size, self.snapshots, threads=config["WORKER_THREADS"],
                                        max_queued=config["MAX_QUEUED"],
-                                       page_maker=config.get("PAGE_MAKER"))
+                                       page_maker=_callable(config.get("PAGE_MAKER")))
             self.lookups = LookupLane(self.snapshots)
         else:
             self.executor = InProcessExecutor(store, self.lock)
@@ -179,6 +179,12 @@ class Runtime:
         self.proxy.close()
         if self.snapshots is not None:
             self.snapshots.close()
+
+
+def _callable(value: object):
+    """``value`` when it can be called (create_app's page maker), else None: the workers
+    then hand every page back to the server."""
+    return value if callable(value) else None
 
 
 _lock = threading.Lock()
