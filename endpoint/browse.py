@@ -27,9 +27,10 @@ from flask import Blueprint, Response, current_app, render_template, request, st
 from . import errors, facets
 from .csv_cells import safe_row
 from .description_source import source
+from .html_results import linkable
 from .params import whole_number
 from .per_commit import PerCommit
-from .site_links import link_for, linkable
+from .site_links import link_for
 
 try:  # the text index is another part of the workbench; until it is there, q is refused
     from . import text_index

@@ -17,6 +17,13 @@ import pyoxigraph as ox
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 #: Only IRIs with these schemes become links: a query can return any IRI at all.
 LINKABLE = ("http://", "https://")
+
+
+def linkable(iri: object) -> bool:
+    """Whether ``iri`` may be a link's target (``{% if x is linkable %}`` in templates): an
+    http(s) IRI, not ``javascript:`` or ``data:`` (whoever holds the write token chooses the
+    IRIs a page shows)."""
+    return isinstance(iri, str) and iri[:8].lower().startswith(LINKABLE)
 #: The page around the table: the site's skip link and navigation, as templates/layout.html
 #: has them (written here, not rendered: the query workers write results outside Flask).
 #: The table scrolls in a focusable region of its own, so a wide result neither widens the
@@ -45,7 +52,7 @@ def cell(term: object, link_root: tuple[str, str] | None = None) -> str:
         return ""
     if isinstance(term, ox.NamedNode):
         iri = html.escape(term.value)
-        if not term.value.lower().startswith(LINKABLE):
+        if not linkable(term.value):
             return f"<code>{iri}</code>"  # javascript:, data:, file: … are shown, never links
         href = term.value
         if link_root is not None and href.startswith(link_root[0]):

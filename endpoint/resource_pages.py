@@ -39,7 +39,7 @@ from .descriptions import (
     source_graphs,
 )
 from .html_facts import facts_html
-from .html_results import LINKABLE
+from .html_results import linkable
 from .params import whole_number
 from .per_commit import PerCommit
 from .runtime import get_runtime
@@ -132,7 +132,7 @@ def humanise(name: str) -> str:
 
 
 def href_of(iri: str, link=link_for) -> str | None:
-    return link(iri) if iri[:8].lower().startswith(LINKABLE) else None
+    return link(iri) if linkable(iri) else None
 
 
 class Renderer:
@@ -184,7 +184,7 @@ class Renderer:
             note = None
             if not term.language and datatype not in (XSD + "string",):
                 note = short_name(datatype)
-            if datatype == XSD + "anyURI" and term.value.lower().startswith(LINKABLE):
+            if datatype == XSD + "anyURI" and linkable(term.value):
                 return Value(term.value, href=term.value)
             return Value(term.value, lang=term.language or None, note=note)
         return Value(str(term))

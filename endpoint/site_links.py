@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g, has_app_context, has_request_context, request
 
-from .html_results import LINKABLE
+from .html_results import linkable
 
 
 def public_base() -> str:
@@ -149,13 +149,6 @@ def chrome() -> dict:
 
 
 _CHROME: dict[tuple[str, str], dict] = {}
-
-
-def linkable(iri: object) -> bool:
-    """Whether ``iri`` may be a link's target (``{% if x is linkable %}`` in templates): an
-    http(s) IRI, not ``javascript:`` or ``data:`` (whoever holds the write token chooses the
-    IRIs a page shows)."""
-    return isinstance(iri, str) and iri[:8].lower().startswith(LINKABLE)
 
 
 def init_app(app: Flask) -> None:
