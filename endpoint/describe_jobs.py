@@ -69,6 +69,12 @@ class DescribeJob:
     page: PageRequest | None = None  # an HTML page's request (page_requests)
 
 
+def not_found(iri: str) -> tuple:
+    """A job's answer when the store says nothing about ``iri`` (the server then answers
+    its usual not-found document)."""
+    return ("error", 404, "not_found", f"Nothing is known about {iri} here.")
+
+
 def compact_body(description: Description, context_url: str) -> bytes:
     """The compact JSON of ``description`` as bytes."""
     return json.dumps(compact(description, context_url), ensure_ascii=False,
@@ -127,7 +133,7 @@ def run_describe(store: ox.Store, job: DescribeJob, channel) -> None:
     description = describe(source, job.iri, incoming_page=job.incoming_page,
                            last_page=job.last_page)
     if not description.exists:
-        channel.send(("error", 404, "not_found", f"Nothing is known about {job.iri} here."))
+        channel.send(not_found(job.iri))
         return
     if job.format == COMPACT:
         channel.send(("head", COMPACT_TYPE, compact_body(description, job.context_url), True))

@@ -295,9 +295,9 @@ def make_here(stem: str, iri: str, document: Document, page: int = 0) -> Made | 
         return None
     fmt = document.format
     if fmt.kind == "html":
-        page = (ontology_docs().render_term(iri) if stem.startswith("def/") else None) \
+        html = (ontology_docs().render_term(iri) if stem.startswith("def/") else None) \
             or resource_pages.render(description, stem, alternates_for(stem))
-        return Made(page.encode(), fmt.content_type)
+        return Made(html.encode(), fmt.content_type)
     if fmt.kind == "compact":
         return Made(compact_body(description, context_url()), fmt.content_type)
     return Made(serialize(list(description.graph()), fmt), fmt.content_type)

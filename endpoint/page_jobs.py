@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, g
 
+from .describe_jobs import not_found
 from .description_source import PAGE_SOURCE
 from .page_requests import MADE_IN_SERVER, PageRequest
 
@@ -94,7 +95,7 @@ def run_page(store_source: Source, iri: str, page: PageRequest, incoming_page: i
         channel.send(("error", 409, MADE_IN_SERVER, "the page failed in the worker"))
         return
     if made is None:
-        channel.send(("error", 404, "not_found", f"Nothing is known about {iri} here."))
+        channel.send(not_found(iri))
         return
     channel.send(("head", made.content_type, made.body, True))
 
