@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 import pytest
-from endpoint_live import LiveServer
+from endpoint_live import TOKEN, LiveServer
 from test_fast_pages import layer
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
@@ -97,6 +97,32 @@ def test_a_hostile_host_header_never_reaches_a_header_unquoted(live, host):
     for _, value in headers:
         assert "<script" not in value and '"><' not in value
         assert "\r" not in value and "\n" not in value
+
+
+def test_hostile_labels_are_escaped_in_pages_the_workers_make(live):
+    """A practice's page is rendered in a query worker (endpoint/page_jobs.py), with its own
+    copy of the app: what anyone with the write token stored is escaped there too, a
+    javascript: IRI is no link, and a forged forwarding header names no other host."""
+    escaped = HOSTILE.replace("\\", "\\\\").replace('"', '\\"')
+    data = (f'<{BASE}id/practice/hostile-in-worker> a <{BASE}def/Practice> ; '
+            f'<http://purl.org/dc/terms/title> "{escaped}"@en ; '
+            f'<http://purl.org/dc/terms/abstract> "{escaped}"@en ; '
+            f'<http://www.w3.org/ns/prov#wasDerivedFrom> <https://example.org/attack> ; '
+            f'<http://www.w3.org/2000/01/rdf-schema#seeAlso> <javascript:alert(3)> .\n')
+    status, _, body = live.request(
+        "PUT", f"{live.base}/store?graph={BASE}graph/attack-in-worker", body=data.encode(),
+        headers={"Content-Type": "text/turtle", "Authorization": f"Bearer {TOKEN}"})
+    assert status in (201, 204), body
+    status, headers, body = live.request(
+        "GET", f"{live.base}/id/practice/hostile-in-worker.html",
+        headers={"X-Forwarded-Host": "evil.example"})
+    assert status == 200 and live.children()  # a server with a worker: it made the page
+    assert b"<script>alert" not in body and b"<img src=x" not in body
+    assert b"&lt;/script&gt;&lt;script&gt;alert(1)" in body
+    assert b'href="javascript:' not in body and b"evil.example" not in body
+    json_ld = body.split(b'<script type="application/ld+json">', 1)[1].split(b"</script>", 1)[0]
+    assert b"<" not in json_ld
+    assert "script-src" not in headers["Content-Security-Policy"]
 
 
 # -- layer by layer (WSGI) --------------------------------------------------------------------
